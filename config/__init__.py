@@ -1,0 +1,5 @@
+"""Settings: the only place that reads the environment."""
+
+from config.settings import Settings, SettingsError, load_settings
+
+__all__ = ["Settings", "SettingsError", "load_settings"]

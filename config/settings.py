@@ -1,0 +1,170 @@
+"""paperbot's settings: one object, read from the environment (prefix ``PAPERBOT_``) and ``.env``.
+
+Nested sections use ``__`` in variable names, e.g. ``PAPERBOT_LLM__MODEL=gpt-4o-mini``.
+Slack's and OpenAI's usual variable names (``SLACK_BOT_TOKEN``, ``OPENAI_API_KEY`` …) are
+accepted as they are. Build it once at the entry point (:func:`load_settings`) and pass it down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_CORPUS = REPO_ROOT / "data" / "corpus"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(_Section):
+    provider: Literal["local", "openai"] = Field(
+        "local", description="Embedder: 'local' (all-MiniLM-L6-v2 int8 ONNX, offline) or 'openai'."
+    )
+    openai_model: str = Field("text-embedding-3-small", description="OpenAI embedding model.")
+    batch_size: int = Field(32, ge=1, le=2048, description="Texts embedded per call.")
+
+
+class ChromaSettings(_Section):
+    host: str | None = Field(
+        None, description="Chroma server host; unset means an embedded Chroma under the data dir."
+    )
+    port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    collection: str = Field(
+        "paperbot", min_length=3, max_length=60, description="Prefix of the Chroma collections."
+    )
+
+
+class RetrievalSettings(_Section):
+    chunk_size: int = Field(200, ge=32, le=2048, description="Chunk size in tokens.")
+    chunk_overlap: int = Field(30, ge=0, le=512, description="Tokens shared by adjacent chunks.")
+    top_k: int = Field(6, ge=1, le=50, description="Citations considered per answer.")
+    candidates: int = Field(30, ge=1, le=500, description="Chunks each retriever returns before fusion.")
+    rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant.")
+    max_chunks_per_paper: int = Field(
+        2, ge=1, le=20, description="At most this many chunks of one paper in the evidence."
+    )
+
+
+class LLMSettings(_Section):
+    answerer: Literal["auto", "local", "openai", "llama_cpp"] = Field(
+        "auto",
+        description="'local' (offline, extractive), 'openai' (OpenAI or any OpenAI-compatible server), "
+        "'llama_cpp' (in-process GGUF), or 'auto': openai when an API key or base URL is set, else local.",
+    )
+    model: str = Field("gpt-4o-mini", description="Chat model name (OpenAI or the server's model).")
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible server URL, e.g. http://localhost:11434/v1 for Ollama."
+    )
+    timeout_s: float = Field(30.0, gt=0, le=600, description="Seconds before an LLM call is abandoned.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on 429/5xx/timeouts.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    max_tokens: int = Field(600, ge=16, le=8192, description="Longest answer the LLM may write.")
+    gguf_path: Path | None = Field(None, description="GGUF model file for the llama_cpp answerer.")
+
+
+class SlackSettings(_Section):
+    allowed_channels: list[str] = Field(
+        default_factory=list, description="Channel ids the bot answers in; empty means all."
+    )
+    max_question_chars: int = Field(
+        2000, ge=10, le=40000, description="Longer questions get a polite limit message."
+    )
+
+
+class DigestSettings(_Section):
+    channel: str | None = Field(None, description="Channel id the weekly digest is posted to.")
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = Field(
+        "mon", description="Day of the week the digest is posted."
+    )
+    time: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time, HH:MM.")
+    timezone: str = Field("UTC", description="IANA timezone of weekday/time, e.g. Europe/Berlin.")
+    skip_empty: bool = Field(
+        False, description="Skip a week with no new papers instead of posting an archive pick."
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PAPERBOT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Field(
+        Path(platformdirs.user_data_dir("paperbot")),
+        description="Holds the embedded index and the bot's state.",
+    )
+    corpus_dir: Path = Field(SHIPPED_CORPUS, description="Papers `paperbot ingest` reads by default.")
+    port: int = Field(3000, ge=1, le=65535, description="HTTP port of `paperbot serve` in HTTP mode.")
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (point at a local server to test)."
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the bot's state; unset means SQLite under the data dir."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "PAPERBOT_SLACK_BOT_TOKEN"),
+        description="Bot token (xoxb-…).",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "PAPERBOT_SLACK_SIGNING_SECRET"),
+        description="Signing secret, for HTTP mode.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "PAPERBOT_SLACK_APP_TOKEN"),
+        description="App-level token (xapp-…); set it to run in Socket Mode.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "PAPERBOT_OPENAI_API_KEY"),
+        description="OpenAI (or compatible server) API key.",
+    )
+
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def state_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'state.sqlite3'}"
+
+    @property
+    def answerer_name(self) -> str:
+        """The answerer 'auto' resolves to."""
+        if self.llm.answerer != "auto":
+            return self.llm.answerer
+        return "openai" if (self.openai_api_key or self.llm.base_url) else "local"
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the setting."""
+
+
+def load_settings(**overrides) -> Settings:
+    """Read settings from the environment and ``.env``; raise :class:`SettingsError` naming bad ones."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "PAPERBOT_" + "__".join(str(p).upper() for p in err["loc"]) if err["loc"] else "settings"
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("Invalid setting(s):\n  " + "\n  ".join(problems)) from None

@@ -1,0 +1,127 @@
+"""The project's own small types: where `retrieval/` and `bot/` meet.
+
+No LlamaIndex, Chroma or Slack types cross this boundary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
+
+def slugify(text: str, max_len: int = 48) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:max_len].rstrip("-") or "paper"
+
+
+def paper_id_for(source: str, title: str) -> str:
+    """A stable id: the same source and title give the same id on every ingest."""
+    digest = hashlib.sha1(f"{source}\n{' '.join(title.split()).lower()}".encode()).hexdigest()[:8]
+    return f"{slugify(title)}-{digest}"
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One summary of one paper, as the corpus holds it."""
+
+    id: str
+    title: str
+    text: str  # the verbatim summary body
+    source: str  # file name the paper came from, e.g. "scale-ai-reading-group.txt"
+    authors: tuple[str, ...] = ()
+    presenter: str | None = None
+    url: str | None = None
+    header: str = ""  # verbatim lines before the body (title, authors, presenter), if any
+    added: datetime | None = None  # when it entered the corpus; set at ingest if the source has none
+    added_by: str | None = None
+    path: str | None = None  # file it was loaded from, for --prune
+    line: int | None = None  # first line of the paper in that file
+
+    @property
+    def content_hash(self) -> str:
+        """Changes whenever anything users can see of the paper changes."""
+        parts = [self.title, "\x1f".join(self.authors), self.presenter or "", self.url or "", self.header, self.text]
+        return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
+
+    @property
+    def source_text(self) -> str:
+        """All verbatim corpus text of this paper: citations must quote from it."""
+        return f"{self.header}\n{self.text}" if self.header else self.text
+
+    def with_added(self, added: datetime | None = None) -> "Paper":
+        return replace(self, added=added or datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    paper_id: str
+    title: str
+    source: str
+    snippet: str  # verbatim corpus text (whitespace may be collapsed, '…' may join two pieces)
+    score: float
+
+    def to_dict(self) -> dict:
+        return {
+            "n": self.n, "paper_id": self.paper_id, "title": self.title,
+            "source": self.source, "snippet": self.snippet, "score": round(float(self.score), 4),
+        }
+
+
+@dataclass(frozen=True)
+class PaperRef:
+    """A paper suggested to the user (e.g. the nearest papers when abstaining)."""
+
+    paper_id: str
+    title: str
+    source: str
+    score: float = 0.0
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str  # carries [n] markers that refer to citations[n-1]
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    latency_ms: float = 0.0
+    note: str | None = None  # one line for the user, e.g. "The LLM timed out; extractive answer."
+    suggestions: list[PaperRef] = field(default_factory=list)
+    answerer: str = "local"
+
+    def to_dict(self) -> dict:
+        """The answer contract of `paperbot ask --json` (see README)."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "latency_ms": round(self.latency_ms, 1),
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation (a Slack thread, a CLI session)."""
+
+    question: str
+    answer: str
+    paper_ids: tuple[str, ...] = ()  # the papers that answer cited, in citation order
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a paper's summary as indexed (verbatim text)."""
+
+    id: str
+    paper_id: str
+    text: str
+    position: int = 0  # order of the chunk within its paper
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    chunk: Chunk
+    score: float
