@@ -1,0 +1,22 @@
+"""Corpus loading: files in, `Paper`s out.
+
+    corpus_files(paths)  -> the supported files under the given files/directories
+    load_file(path)      -> the papers of one file (CorpusFormatError names file and line)
+    paper_from_text(...) -> a paper from pasted text
+"""
+
+from retrieval.loaders.errors import CorpusFormatError
+from retrieval.loaders.files import SUPPORTED_SUFFIXES, corpus_files
+from retrieval.loaders.pasted import paper_from_text
+from retrieval.loaders.registry import SOURCE_FORMATS, load_file
+from retrieval.loaders.sidecar import SIDECAR_SUFFIX
+
+__all__ = [
+    "CorpusFormatError",
+    "SIDECAR_SUFFIX",
+    "SOURCE_FORMATS",
+    "SUPPORTED_SUFFIXES",
+    "corpus_files",
+    "load_file",
+    "paper_from_text",
+]

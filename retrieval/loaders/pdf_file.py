@@ -1,0 +1,38 @@
+"""PDF files (pypdf): one paper each, title from the PDF metadata or its first line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+from retrieval.loaders.common import derive_title, make_paper, optional_text, split_authors
+from retrieval.loaders.errors import CorpusFormatError
+from retrieval.loaders.text_file import MAX_TITLE_LINE_CHARS
+from retrieval.types import Paper
+
+# Titles PDF tools write when the author set none ("untitled", "Microsoft Word - draft.docx").
+_PLACEHOLDER_TITLE = re.compile(r"(?i)^(?:untitled|microsoft word - .*|.*\.(?:docx?|tex|dvi|pdf))$")
+
+
+def load_pdf(path: Path) -> list[Paper]:
+    try:
+        reader = PdfReader(path)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
+        # pypdf raises a spread of error types on damaged files; all mean "cannot read this PDF".
+        raise CorpusFormatError(path, None, f"unreadable PDF: {error}") from error
+    text = "\n".join(page.strip("\n") for page in pages).strip()
+    if not text:
+        raise CorpusFormatError(
+            path, None, "PDF has no extractable text (a scanned PDF? run OCR on it first)"
+        )
+    title = optional_text(info.title) if info else None
+    if title is None or _PLACEHOLDER_TITLE.match(title):
+        first_line = text.split("\n", 1)[0].strip()
+        title = first_line if len(first_line) <= MAX_TITLE_LINE_CHARS else derive_title(text)
+    authors = split_authors(info.author) if info and info.author else ()
+    return [make_paper(path, title=title, text=text, line=None, authors=authors)]

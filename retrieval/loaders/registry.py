@@ -1,0 +1,83 @@
+"""Which parser reads which file.
+
+The three shipped source formats are recognised by a content signature (the file name is a
+hint when more than one signature fits, and picks the parser when none does); every other
+file goes by its extension.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+from retrieval.loaders.errors import CorpusFormatError
+from retrieval.loaders.hf_daily_papers import looks_like_hf_daily, parse_hf_daily
+from retrieval.loaders.pdf_file import load_pdf
+from retrieval.loaders.reading_group_blog import looks_like_blog, parse_blog
+from retrieval.loaders.shortscience import looks_like_shortscience, parse_shortscience
+from retrieval.loaders.sidecar import apply_sidecar, read_sidecar, sidecar_path
+from retrieval.loaders.text_file import has_front_matter, parse_text_file
+from retrieval.types import Paper
+
+TextParser = Callable[[str, Path], list[Paper]]
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    """A known multi-paper source file layout."""
+
+    name_hint: str  # glob on the file name
+    signature: Callable[[str], bool]
+    parse: TextParser
+
+
+SOURCE_FORMATS: dict[str, SourceFormat] = {
+    "reading-group-blog": SourceFormat("scale-ai-reading-group*", looks_like_blog, parse_blog),
+    "shortscience": SourceFormat("shortscience*", looks_like_shortscience, parse_shortscience),
+    "hf-daily-papers": SourceFormat("hf-daily-papers*", looks_like_hf_daily, parse_hf_daily),
+}
+
+# Everything else, by extension: text-like files are read as text first.
+TEXT_PARSERS: dict[str, TextParser] = {".txt": parse_text_file, ".md": parse_text_file, ".markdown": parse_text_file}
+BINARY_LOADERS: dict[str, Callable[[Path], list[Paper]]] = {".pdf": load_pdf}
+
+
+def load_file(path: Path) -> list[Paper]:
+    """Parse one corpus file into papers; raises CorpusFormatError naming file and line."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in BINARY_LOADERS:
+        papers = BINARY_LOADERS[suffix](path)
+    elif suffix in TEXT_PARSERS:
+        text = _read_text(path)
+        papers = choose_parser(path, text)(text, path)
+    else:
+        raise CorpusFormatError(path, None, f"unsupported file type {path.suffix or '(none)'!r}")
+    return apply_sidecar(papers, read_sidecar(sidecar_path(path)), sidecar_path(path))
+
+
+def choose_parser(path: Path, text: str) -> TextParser:
+    if has_front_matter(text):
+        return parse_text_file  # front matter means one paper described by its author
+    hinted = [f for f in SOURCE_FORMATS.values() if fnmatch(path.name.lower(), f.name_hint)]
+    fitting = [f for f in SOURCE_FORMATS.values() if f.signature(text)]
+    for fmt in hinted:
+        # A named source file whose content lost its signature goes to its own parser,
+        # which then says clearly what is missing instead of mis-reading it as one paper.
+        if fmt in fitting or not fitting:
+            return fmt.parse
+    if fitting:
+        return fitting[0].parse
+    return TEXT_PARSERS[path.suffix.lower()]
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise CorpusFormatError(path, line, f"not UTF-8 text ({error.reason})") from error
+    return text.replace("\r\n", "\n").replace("\r", "\n")
