@@ -109,15 +109,9 @@ class LocalMiniLMEmbedding(BaseEmbedding):
         return pooled.astype(np.float32).tolist()
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        # Sort by length so each padded batch wastes little work, then restore the order.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out: list[list[float]] = [[] for _ in texts]
-        step = 32
-        for start in range(0, len(order), step):
-            batch = order[start:start + step]
-            for i, vector in zip(batch, self._encode([texts[i] for i in batch])):
-                out[i] = vector
-        return out
+        # One text per run: measured faster than padded batches for this int8 model on CPU
+        # (no work wasted on padding), and a text's vector never depends on its batch.
+        return [self._encode([text])[0] for text in texts]
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._encode([text])[0]
