@@ -56,6 +56,39 @@ class Library:
     def papers(self) -> list[Paper]:
         return self.store.papers()
 
+    # -- catalog: lookup, papers added from Slack, the weekly digest ---------------------------
+
+    def paper(self, paper_id: str) -> Paper | None:
+        return self.store.paper(paper_id)
+
+    def lookup(self, query: str, *, limit: int = 5):
+        """Papers matching a (typo'd) title, author, presenter or topic: list[LookupHit], best first."""
+        from retrieval.lookup import lookup
+
+        return lookup(self.papers(), query, limit=limit, nearest=self.nearest_paper_ids)
+
+    def nearest_paper_ids(self, text: str, k: int) -> list[tuple[str, float]]:
+        """The k papers whose embedding is closest to the text's: (paper id, cosine similarity)."""
+        embedding = self.embedder.get_query_embedding(text)
+        return [(paper.id, score) for paper, score in self.store.nearest_papers(embedding, k)]
+
+    def add_paper(self, paper: Paper) -> Paper:
+        """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in."""
+        from retrieval.ingest import add_paper
+
+        return add_paper(self, paper)
+
+    def digest(self, *, now, since=None, questions=(), featured=None):
+        """The weekly digest's selection (retrieval.digest.Digest) for the week of ``now``."""
+        from zoneinfo import ZoneInfo
+
+        from retrieval.digest import select_digest
+
+        return select_digest(
+            self.papers(), now=now, tz=ZoneInfo(self.settings.digest.timezone),
+            since=since, questions=questions, featured=featured,
+        )
+
     # -- questions ---------------------------------------------------------------------------
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:

@@ -1,0 +1,154 @@
+"""The "Add a paper" modal (`/paper add`): validate, index at once, confirm in the channel.
+
+Bad input (an empty summary, a title already in the library, a link that is not http(s))
+is shown next to the field in the modal through ``response_action: errors``; nothing is
+saved until the whole form is valid. Indexing runs after the modal closed (a lazy
+listener), so the submission is acked within Slack's 3 seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlparse
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.slack_text import escape, link
+from retrieval.loaders import paper_from_text
+from retrieval.lookup import normalize
+from retrieval.tldr import tldr
+from retrieval.types import Paper
+
+log = logging.getLogger(__name__)
+
+VIEW_ID = "paper_add_view"
+SOURCE = "slack"  # the `source` of papers added from Slack
+TITLE, AUTHORS, LINK, PRESENTER, SUMMARY = "title", "authors", "link", "presenter", "summary"
+MAX_SUMMARY_CHARS = 3000  # Slack's limit for a multi-line text input
+
+
+def add_paper_view(channel_id: str | None) -> dict:
+    def field(block_id: str, label: str, *, optional: bool = False, multiline: bool = False,
+              placeholder: str = "", element_type: str = "plain_text_input", max_length: int = 300) -> dict:
+        element: dict = {"type": element_type, "action_id": block_id}
+        if element_type == "plain_text_input":
+            element.update(multiline=multiline, max_length=max_length)
+        if placeholder:
+            element["placeholder"] = {"type": "plain_text", "text": placeholder}
+        return {"type": "input", "block_id": block_id, "optional": optional,
+                "label": {"type": "plain_text", "text": label}, "element": element}
+
+    return {
+        "type": "modal",
+        "callback_id": VIEW_ID,
+        "title": {"type": "plain_text", "text": "Add a paper"},
+        "submit": {"type": "plain_text", "text": "Add"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"channel": channel_id}),
+        "blocks": [
+            field(TITLE, "Title", placeholder="Attention Is All You Need"),
+            field(AUTHORS, "Authors", optional=True, placeholder="Ashish Vaswani, Noam Shazeer, …"),
+            field(LINK, "Link", optional=True, element_type="url_text_input"),
+            field(PRESENTER, "Presenter", optional=True, placeholder="Who presented it to the group"),
+            field(SUMMARY, "Summary", multiline=True, max_length=MAX_SUMMARY_CHARS,
+                  placeholder="Paste the summary the group discussed"),
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Submission:
+    title: str
+    authors: str
+    link: str
+    presenter: str
+    summary: str
+
+
+def read_submission(view: dict) -> Submission:
+    values = view["state"]["values"]
+
+    def value(block_id: str) -> str:
+        return ((values.get(block_id) or {}).get(block_id) or {}).get("value") or ""
+
+    return Submission(" ".join(value(TITLE).split()), value(AUTHORS).strip(), value(LINK).strip(),
+                      " ".join(value(PRESENTER).split()), value(SUMMARY).strip())
+
+
+def validation_errors(submission: Submission, existing: list[Paper]) -> dict[str, str]:
+    """Field -> message for every problem; empty when the paper can be added."""
+    errors: dict[str, str] = {}
+    if not submission.title:
+        errors[TITLE] = "The paper needs a title."
+    elif any(_same_title(submission.title, p.title) for p in existing):
+        errors[TITLE] = "A paper with this title is already in the library — try `/paper <title>`."
+    if not re.search(r"\w", submission.summary):
+        errors[SUMMARY] = "Paste the summary: it is what the bot answers from."
+    if submission.link:
+        parsed = urlparse(submission.link)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or re.search(r"[\s<>|]", submission.link):
+            errors[LINK] = "That is not a web link (it should start with https://)."
+    return errors
+
+
+def _same_title(a: str, b: str) -> bool:
+    def key(title: str) -> str:
+        return " ".join(re.findall(r"[a-z0-9]+", normalize(title)))
+
+    return key(a) == key(b)
+
+
+class AddPaper:
+    def __init__(self, deps: Any):
+        self.deps = deps
+
+    def ack_submission(self, ack: Ack, view: dict) -> None:
+        errors = validation_errors(read_submission(view), self.deps.library.papers())
+        if errors:
+            ack(response_action="errors", errors=errors)
+        else:
+            ack()
+
+    def index_submission(self, view: dict, body: dict, client: WebClient) -> None:
+        from retrieval.ingest import DuplicatePaperError
+
+        submission = read_submission(view)
+        # Bolt runs this after every ack, also one that showed errors: check again, save nothing then.
+        if validation_errors(submission, self.deps.library.papers()):
+            return
+        user = body["user"]
+        adder = user.get("name") or user.get("username") or "someone"
+        paper = paper_from_text(
+            submission.summary, title=submission.title, source=SOURCE, authors=submission.authors,
+            presenter=submission.presenter or None, url=submission.link or None,
+            added=datetime.now(timezone.utc), added_by=adder,
+        )
+        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
+        try:
+            paper = self.deps.library.add_paper(paper)
+        except DuplicatePaperError:
+            # Someone added the same paper between validation and indexing.
+            client.chat_postEphemeral(channel=channel or user["id"], user=user["id"],
+                                      text=f"“{escape(paper.title)}” is already in the library.")
+            return
+        text = f"{escape(adder)} added *{link(paper.url, paper.title)}* to the library"
+        client.chat_postMessage(
+            channel=channel or user["id"],
+            text=f"{escape(adder)} added “{escape(paper.title)}” to the library",
+            blocks=[
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"{text}\n{escape(tldr(paper))}"[:3000]}},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": "Find it with `/paper <title>` · ask about it with `/paper ask`"}]},
+            ],
+            unfurl_links=False,
+        )
+
+
+def register(app: App, deps: Any) -> None:
+    add_paper = AddPaper(deps)
+    app.view(VIEW_ID)(ack=add_paper.ack_submission, lazy=[add_paper.index_submission])

@@ -1,0 +1,122 @@
+"""Block Kit for `/paper`: help, lookup results, a paper's summary, share buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from retrieval.lookup import LookupHit
+from retrieval.tldr import tldr
+from retrieval.types import Paper
+
+from bot.slack_text import escape, link
+
+SHOW_SUMMARY = "paper_show_summary"
+ASK_ABOUT = "paper_ask_about"
+SHARE_PAPER = "paper_share_paper"
+SHARE_REPLY = "paper_share_reply"
+
+SECTION_LIMIT = 3000
+MAX_BLOCKS = 50
+
+HELP_LINES = [
+    ("/paper <title, author, presenter or topic>", "find a paper (typos are fine: `/paper refomer`)"),
+    ("/paper ask <question>", "answer a question from the papers we read, with citations"),
+    ("/paper add", "add a paper summary (indexed at once)"),
+    ("/paper digest", "preview this week's digest"),
+    ("/paper help", "this list"),
+]
+
+
+def help_message(note: str | None = None) -> tuple[str, list[dict]]:
+    lines = "\n".join(f"`{command}` — {what}" for command, what in HELP_LINES)
+    blocks = [_section(escape(note))] if note else []
+    blocks.append(_section(f"*What `/paper` can do*\n{lines}"))
+    return "What /paper can do", blocks
+
+
+def lookup_message(query: str, hits: Sequence[LookupHit]) -> tuple[str, list[dict]]:
+    if not hits:
+        _, blocks = help_message(f"No paper matches “{query}”.")
+        return f"No paper matches “{escape(query)}”", blocks
+    blocks: list[dict] = [context_block(f"{len(hits)} match{'es' if len(hits) != 1 else ''} for “{escape(query)}”")]
+    for hit in hits:
+        blocks += paper_card(hit.paper, matched_on=hit.matched_on)
+        blocks.append(_buttons(hit.paper.id))
+    return f"Papers matching “{escape(query)}”", blocks[:MAX_BLOCKS]
+
+
+def paper_card(paper: Paper, *, matched_on: str | None = None) -> list[dict]:
+    title = f"*{link(paper.url, paper.title)}*"
+    people = []
+    if paper.authors:
+        shown = ", ".join(paper.authors[:4]) + (" et al." if len(paper.authors) > 4 else "")
+        people.append(escape(shown))
+    if paper.presenter:
+        people.append(f"presented by {escape(paper.presenter)}")
+    details = [" · ".join(people)] if people else []
+    details.append(f"_{escape(paper.source)}_" + (f" · matched on {matched_on}" if matched_on else ""))
+    return [
+        _section(f"{title}\n{escape(tldr(paper))}"),
+        context_block("  ·  ".join(details)),
+    ]
+
+
+def summary_message(paper: Paper) -> tuple[str, list[dict]]:
+    """The paper's whole summary, verbatim, split over as many sections as it needs."""
+    blocks = paper_card(paper)
+    room = MAX_BLOCKS - len(blocks) - 1
+    # Split before escaping (an entity must not be cut); leave room for what escaping adds.
+    pieces = _split(paper.text, SECTION_LIMIT - 400)
+    blocks += [_section(escape(piece)) for piece in pieces[:room]]
+    blocks.append(_share_button(SHARE_PAPER, paper.id, "Share in channel"))
+    return f"Summary of {escape(paper.title)}", blocks
+
+
+def shared_paper_message(paper: Paper, shared_by: str) -> tuple[str, list[dict]]:
+    blocks = paper_card(paper)
+    blocks.append(context_block(f"Shared by {escape(shared_by)} with `/paper`"))
+    return escape(paper.title), blocks
+
+
+def with_share_button(blocks: list[dict], reply_key: str) -> list[dict]:
+    return [*blocks[: MAX_BLOCKS - 1], _share_button(SHARE_REPLY, reply_key, "Share in channel")]
+
+
+def _buttons(paper_id: str) -> dict:
+    return {
+        "type": "actions",
+        "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Show summary"}, "action_id": SHOW_SUMMARY, "value": paper_id},
+            {"type": "button", "text": {"type": "plain_text", "text": "Ask about this"}, "action_id": ASK_ABOUT, "value": paper_id},
+            {"type": "button", "text": {"type": "plain_text", "text": "Share in channel"}, "action_id": SHARE_PAPER, "value": paper_id},
+        ],
+    }
+
+
+def _share_button(action_id: str, value: str, label: str) -> dict:
+    return {
+        "type": "actions",
+        "elements": [{"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id, "value": value}],
+    }
+
+
+def _split(text: str, size: int) -> list[str]:
+    pieces: list[str] = []
+    while text:
+        if len(text) <= size:
+            pieces.append(text)
+            break
+        cut = text.rfind("\n", 0, size)
+        cut = cut if cut > size // 2 else text.rfind(" ", 0, size)
+        cut = cut if cut > 0 else size
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip()
+    return pieces
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
+
+
+def context_block(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_LIMIT]}]}

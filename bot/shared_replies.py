@@ -1,0 +1,45 @@
+"""Replies a user may later share in the channel ("Share in channel" on an ephemeral answer).
+
+A button's value holds at most 2000 characters, an answer with citations more: the reply is
+kept here under a random key and the button carries the key. Stored in the shared state
+database so any replica can serve the click.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, Text, delete, insert, select
+
+KEEP_FOR = timedelta(days=7)
+
+metadata = MetaData()
+shared_replies = Table(
+    "shared_replies",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("blocks", Text, nullable=False),  # JSON list of Block Kit blocks
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class SharedReplies:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        metadata.create_all(engine)
+
+    def keep(self, text: str, blocks: list[dict], now: datetime | None = None) -> str:
+        now = now or datetime.now(timezone.utc)
+        key = secrets.token_urlsafe(16)
+        with self.engine.begin() as conn:
+            conn.execute(delete(shared_replies).where(shared_replies.c.created_at < now - KEEP_FOR))
+            conn.execute(insert(shared_replies).values(key=key, text=text, blocks=json.dumps(blocks), created_at=now))
+        return key
+
+    def get(self, key: str) -> tuple[str, list[dict]] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(shared_replies).where(shared_replies.c.key == key)).first()
+        return (row.text, json.loads(row.blocks)) if row else None

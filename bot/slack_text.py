@@ -1,0 +1,19 @@
+"""Safe text for Slack mrkdwn: escaped user and corpus text, links that cannot ping anyone."""
+
+from __future__ import annotations
+
+import re
+
+_SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack reserves, so ``<!channel>`` or ``<@U1>`` stays plain text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str | None, label: str) -> str:
+    """A mrkdwn link to an http(s) URL; the bare (escaped) label when the URL is not one."""
+    if url and _SAFE_URL.match(url):
+        return f"<{url.replace('&', '&amp;')}|{escape(label)}>"
+    return escape(label)

@@ -1,0 +1,156 @@
+"""Find a paper by (typo'd) title, author, presenter or topic.
+
+Names and titles are matched word by word with an edit-distance similarity (rapidfuzz), so
+"refomer" finds *Reformer* and "lotery ticket" finds *The Lottery Ticket Hypothesis*. Topics
+go through BM25 over the summaries, optionally fused with a dense "nearest papers" function
+the caller supplies (the index's embeddings). A strong name match ranks above a topic match.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import bm25s
+from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
+
+from retrieval.types import Paper
+
+MatchKind = Literal["title", "author", "presenter", "topic"]
+# (query, k) -> [(paper_id, similarity in [0, 1])], best first.
+NearestPapers = Callable[[str, int], Sequence[tuple[str, float]]]
+
+NAME_THRESHOLD = 0.8  # mean word similarity a title or a name needs to count as a match
+TOPIC_WEIGHT = 0.6  # a topic match never outranks a good title or name match
+DENSE_FLOOR = 0.3  # cosine similarity (MiniLM) below which a "nearest" paper is unrelated: measured on junk queries
+_SHORT_WORD = 3  # words this short must match exactly (no typo tolerance)
+
+_STOPWORDS = frozenset(
+    "a an and are as at be by for from how in into is it its of on or the to what which who why with "
+    "about paper papers that this those these do does we you i me my our".split()
+)
+_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "đ": "d"})
+
+
+@dataclass(frozen=True)
+class LookupHit:
+    paper: Paper
+    score: float  # in [0, 1]
+    matched_on: MatchKind
+
+
+def lookup(
+    papers: Sequence[Paper],
+    query: str,
+    *,
+    limit: int = 5,
+    nearest: NearestPapers | None = None,
+) -> list[LookupHit]:
+    """The papers that best match ``query``, best first (at most ``limit``)."""
+    words = content_words(query)
+    if not words or not papers:
+        return []
+    topic = _topic_scores(papers, query, nearest)
+    hits: list[LookupHit] = []
+    for paper in papers:
+        candidates: list[tuple[float, MatchKind]] = [
+            (_title_score(words, paper.title), "title"),
+            (max((_name_score(words, a) for a in paper.authors), default=0.0), "author"),
+            (_name_score(words, paper.presenter) if paper.presenter else 0.0, "presenter"),
+        ]
+        name_score, kind = max(candidates, key=lambda c: c[0])
+        topic_score = topic.get(paper.id, 0.0)
+        if name_score >= NAME_THRESHOLD:
+            # Among equally good name matches, the one the topic also supports comes first.
+            hits.append(LookupHit(paper, min(1.0, 0.9 * name_score + 0.1 * topic_score), kind))
+        elif topic_score > 0:
+            hits.append(LookupHit(paper, TOPIC_WEIGHT * topic_score, "topic"))
+    hits.sort(key=lambda h: (-h.score, h.paper.title))
+    return hits[:limit]
+
+
+def normalize(text: str) -> str:
+    """Lower case, accents and LaTeX markup removed: 'U$^2$-Net' -> 'u2-net', 'Łukasz' -> 'lukasz'."""
+    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[$^{}\\]", "", text)
+    return text.lower()
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", normalize(text)) if w not in _STOPWORDS]
+
+
+def _with_parts(words: list[str]) -> list[str]:
+    """The words plus the parts of hyphenated ones ('chiao-lun' -> 'chiao', 'lun')."""
+    return words + [part for w in words if "-" in w for part in w.split("-")]
+
+
+def _title_words(title: str) -> list[str]:
+    # Also the name before a colon written as one word ("u2net" for "U$^2$-Net: …").
+    head = re.sub(r"[^a-z0-9]", "", normalize(title.split(":", 1)[0]))
+    return _with_parts(content_words(title)) + ([head] if head and len(head) <= 20 else [])
+
+
+def _word_similarity(query_word: str, word: str) -> float:
+    if query_word == word:
+        return 1.0
+    if len(query_word) <= _SHORT_WORD or len(word) <= _SHORT_WORD:
+        return 0.0
+    return max(fuzz.ratio(query_word, word) / 100, DamerauLevenshtein.normalized_similarity(query_word, word))
+
+
+def _coverage(query_words: Sequence[str], target_words: Sequence[str]) -> float:
+    """Mean over query words of the best similarity to any target word."""
+    if not target_words:
+        return 0.0
+    return sum(max(_word_similarity(q, t) for t in target_words) for q in query_words) / len(query_words)
+
+
+def _title_score(query_words: Sequence[str], title: str) -> float:
+    words = _title_words(title)
+    if not words:
+        return 0.0
+    covered = _coverage(query_words, words)
+    if len(query_words) > 1:  # "fix match" for "FixMatch"
+        covered = max(covered, _coverage(["".join(query_words)], words))
+    # Of two titles the query covers equally well, the one it covers more of wins ("Deep Sets").
+    share = _coverage(content_words(title), query_words)
+    return 0.9 * covered + 0.1 * share
+
+
+def _name_score(query_words: Sequence[str], name: str) -> float:
+    """How well the query names this person: all of it ('hongbo tian') or part ('frankle')."""
+    name_words = _with_parts(content_words(name))
+    if not name_words or len(query_words) > len(name_words):
+        return 0.0
+    return _coverage(query_words, name_words)
+
+
+def _topic_scores(papers: Sequence[Paper], query: str, nearest: NearestPapers | None) -> dict[str, float]:
+    lexical = _bm25_scores(papers, query)
+    if nearest is None:
+        return lexical
+    similar = {paper_id: float(score) for paper_id, score in nearest(query, min(len(papers), 20))}
+    best = max(similar.values(), default=0.0)
+    # Scaled like BM25 (best paper = 1); similarities at the noise floor count for nothing.
+    dense = {i: (s - DENSE_FLOOR) / (best - DENSE_FLOOR) for i, s in similar.items() if s > DENSE_FLOOR}
+    ids = set(lexical) | set(dense)
+    return {i: 0.5 * lexical.get(i, 0.0) + 0.5 * dense.get(i, 0.0) for i in ids}
+
+
+def _bm25_scores(papers: Sequence[Paper], query: str) -> dict[str, float]:
+    """BM25 over title and summary, scaled so the best paper scores 1."""
+    query_words = content_words(query)
+    corpus = [content_words(f"{p.title} {p.title} {p.text}") for p in papers]
+    retriever = bm25s.BM25()
+    retriever.index(corpus, show_progress=False)
+    scores = retriever.get_scores(query_words)
+    best = float(max(scores, default=0.0))
+    if best <= 0:
+        return {}
+    return {p.id: float(s) / best for p, s in zip(papers, scores, strict=True) if s > 0}
