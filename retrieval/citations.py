@@ -1,0 +1,88 @@
+"""Citations are checked by code: every snippet must be verbatim corpus text.
+
+An answerer writes ``[n]`` markers that refer to evidence passages. Here they become citations
+numbered 1..k (best evidence first), each quoting the sentence of its passage that the answer
+used. Markers that point at nothing are removed; a snippet that is not verbatim is never returned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from retrieval.answerers.base import Evidence
+from retrieval.types import Citation, Paper
+
+MARKER = re.compile(r"\s?\[(\d{1,3})\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[$])|\n+")
+_WORD = re.compile(r"[a-z0-9]+")
+MAX_SNIPPET_CHARS = 400
+
+
+def collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def sentences(text: str) -> list[str]:
+    """Split a passage into sentences, keeping each verbatim (whitespace collapsed)."""
+    return [collapse(s) for s in _SENTENCE_END.split(text) if len(collapse(s)) > 2]
+
+
+def is_verbatim(snippet: str, paper: Paper) -> bool:
+    """True when every '…'-separated piece of the snippet occurs in the paper's corpus text."""
+    source = collapse(paper.source_text)
+    pieces = [collapse(p) for p in snippet.split("…") if collapse(p)]
+    return bool(pieces) and all(piece in source for piece in pieces)
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    return len(wa & wb) / (len(wb) or 1)
+
+
+def best_sentence(passage: str, claim: str) -> str:
+    """The sentence of the passage that the claim most overlaps with (trimmed to a readable length)."""
+    candidates = sentences(passage) or [collapse(passage)]
+    chosen = max(candidates, key=lambda s: _overlap(claim, s))
+    if len(chosen) > MAX_SNIPPET_CHARS:
+        chosen = chosen[:MAX_SNIPPET_CHARS].rsplit(" ", 1)[0]
+    return chosen
+
+
+def _claims(text: str) -> list[tuple[int, str]]:
+    """(marker number, the text the marker closes) for each marker in the answer."""
+    out, start = [], 0
+    for match in MARKER.finditer(text):
+        out.append((int(match.group(1)), text[start:match.start()]))
+        start = match.end()
+    return out
+
+
+def cite(text: str, evidence: Sequence[Evidence]) -> tuple[str, list[Citation]]:
+    """Turn an answerer's [n] markers into verified citations; return (answer text, citations)."""
+    by_n = {e.n: e for e in evidence}
+    used: dict[int, str] = {}
+    for n, claim in _claims(text):
+        if n in by_n and n not in used:
+            used[n] = claim
+    # Best evidence first: citations are ordered by relevance and numbered in that order.
+    ordered = sorted(used, key=lambda n: -by_n[n].score)
+    number = {old: new for new, old in enumerate(ordered, start=1)}
+    citations = []
+    for old in ordered:
+        item = by_n[old]
+        snippet = best_sentence(item.text, used[old])
+        if not is_verbatim(snippet, item.paper):
+            number.pop(old)
+            continue
+        citations.append(Citation(n=len(citations) + 1, paper_id=item.paper.id, title=item.paper.title,
+                                  source=item.paper.source, snippet=snippet, score=item.score))
+        number[old] = len(citations)
+
+    def renumber(match: re.Match) -> str:
+        old = int(match.group(1))
+        return f" [{number[old]}]" if old in number else ""
+
+    answer = MARKER.sub(renumber, text)
+    answer = re.sub(r"(\[\d+\])(\s*\1)+", r"\1", answer)  # "[1] [1]" -> "[1]"
+    return answer.strip(), citations
