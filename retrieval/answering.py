@@ -142,7 +142,8 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn]):
     if meta is not None and meta.papers:
         return _metadata(question, meta), None
     search_text = f"{resolved} {referenced.title}" if referenced else resolved
-    result = searcher.search(search_text)
+    # A follow-up about one paper is answered from that paper.
+    result = searcher.search(search_text, paper_id=referenced.id) if referenced else searcher.search(search_text)
     best = referenced or (result.hits[0].paper if result.hits else None)
     reason = abstain_reason(resolved, result, searcher.vocabulary, best) if not referenced else None
     if reason:

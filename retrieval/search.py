@@ -11,10 +11,14 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import logging
+
 import bm25s
 
 from config.settings import RetrievalSettings
 from retrieval.types import Chunk, Paper
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 
