@@ -33,6 +33,15 @@ class FakeSlack:
     condition: threading.Condition = field(default_factory=threading.Condition)
     _ts: int = 0
     fail_methods: set[str] = field(default_factory=set)
+    rate_limited: dict[str, int] = field(default_factory=dict)  # method -> how many 429s to answer first
+
+    def take_rate_limit(self, method: str) -> bool:
+        with self.condition:
+            if self.rate_limited.get(method, 0) > 0:
+                self.rate_limited[method] -= 1
+                self.calls.append(Call(method + ":429", {}))
+                return True
+            return False
 
     def record(self, call: Call) -> dict:
         with self.condition:
@@ -78,6 +87,12 @@ class _FakeSlackHandler(BaseHTTPRequestHandler):
             self.fake.record(Call("response_url", args, self.path))
             body = b"ok"
             content_type = "text/plain"
+        elif self.fake.take_rate_limit(self.path.rsplit("/", 1)[-1]):
+            self.send_response(429)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         else:
             reply = self.fake.record(Call(self.path.rsplit("/", 1)[-1], args, self.path))
             body = json.dumps(reply).encode()
