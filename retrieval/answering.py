@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from prompts import is_cannot_answer
 from retrieval.abstention import abstain_reason
 from retrieval.answerers.base import AnswererUnavailable, Draft, Evidence
 from retrieval.answerers.local import LocalAnswerer
@@ -201,10 +202,9 @@ def stream_answer(library: "Library", question: str, history: Sequence[Turn] = (
         try:
             for delta in answerer.stream(question, evidence, history):
                 pieces.append(delta)
-                yield delta
+                if not is_cannot_answer(delta):  # the sentinel is for us, never for users
+                    yield delta
             draft_text = "".join(pieces)
-            from prompts import is_cannot_answer
-
             draft = Draft(text=draft_text, abstained=is_cannot_answer(draft_text))
             answer = _finish(library, question, draft, evidence, result)
         except AnswererUnavailable as exc:

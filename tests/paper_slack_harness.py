@@ -165,21 +165,6 @@ def send_event(url: str, event: dict, event_id: str = "Ev1") -> httpx.Response:
 from types import SimpleNamespace  # noqa: E402
 
 import pytest  # noqa: E402
-import sqlalchemy  # noqa: E402
-
-
-class StandInState:
-    """TEMPORARY: the question log and database of bot/state.py, until that module lands."""
-
-    def __init__(self, url):
-        self.engine = sqlalchemy.create_engine(url)
-        self.questions = []
-
-    def record_question(self, text, asked_at):
-        self.questions.append((text, asked_at))
-
-    def questions_between(self, start, end):
-        return [(t, a) for t, a in self.questions if start <= a <= end]
 
 
 def spy_on_questions(library) -> list:
@@ -209,7 +194,9 @@ def paper_app(shipped_library, tmp_path):
                              slack_api_url=slack_base + "api/", digest={"channel": "C9DIGEST"})
     library = shipped_library
     asked = spy_on_questions(library)
-    state = StandInState(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    from bot.state import State
+
+    state = State(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     app = App(signing_secret=SIGNING_SECRET, client=WebClient(token="xoxb-test", base_url=slack_base + "api/"))
     deps = SimpleNamespace(settings=settings, library=library, state=state)
     for module in (commands, add_paper, home):

@@ -118,7 +118,8 @@ from slack_sdk.errors import SlackApiError  # noqa: E402
 
 from bot.digest import DigestLedger, DigestScheduler, next_slot, post_digest  # noqa: E402
 from config.settings import DigestSettings  # noqa: E402
-from tests.paper_slack_harness import StandInState, start_fake_slack  # noqa: E402
+from bot.state import State  # noqa: E402
+from tests.paper_slack_harness import start_fake_slack  # noqa: E402
 
 
 @pytest.fixture
@@ -130,7 +131,7 @@ def poster(shipped_data_dir, tmp_path):
     settings = load_settings(data_dir=shipped_data_dir, corpus_dir=SHIPPED_CORPUS,
                              digest={"channel": "C9DIGEST", "timezone": "Europe/Berlin"})
     library = Library(settings)
-    state = StandInState(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    state = State(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     client = WebClient(token="xoxb-test", base_url=f"http://127.0.0.1:{server.server_port}/api/")
 
     def post(now, *, ledger=None):

@@ -166,7 +166,10 @@ def test_ask_answers_ephemerally_and_the_share_button_posts_it_in_channel(paper_
     assert reply["response_type"] == "ephemeral"
     assert "What is the lottery ticket hypothesis?" in _texts(reply["blocks"])
     (share,) = [b for b in _buttons(reply["blocks"]) if b["action_id"] == SHARE_REPLY]
-    assert [q for q, _ in paper_app.state.questions] == ["What is the lottery ticket hypothesis?"]
+    from datetime import datetime, timezone
+
+    logged = paper_app.state.questions_between(datetime(2000, 1, 1, tzinfo=timezone.utc), datetime.now(timezone.utc))
+    assert [q for q, _ in logged] == ["What is the lottery ticket hypothesis?"]
 
     _click(paper_app, SHARE_REPLY, share["value"])
     shared = paper_app.slack.wait_for("response_url", 2)[-1].args
