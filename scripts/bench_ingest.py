@@ -64,7 +64,7 @@ def main() -> None:
     bench("shipped corpus", REPO / "data" / "corpus")
     if args.synthetic:
         with tempfile.TemporaryDirectory() as tmp:
-            bench(f"synthetic corpus", synthetic_corpus(Path(tmp) / "corpus", args.synthetic))
+            bench("synthetic corpus", synthetic_corpus(Path(tmp) / "corpus", args.synthetic))
 
 
 if __name__ == "__main__":
