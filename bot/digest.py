@@ -176,15 +176,6 @@ def post_digest(
     return PostOutcome("posted", period.key, response["ts"])
 
 
-def digest_web_client(settings: Settings) -> WebClient:
-    """A Web API client that waits out rate limits (429 + Retry-After) instead of failing."""
-    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(token=token, base_url=settings.slack_api_url,
-                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
-
-
 def next_slot(now: datetime, schedule: DigestSettings) -> datetime:
     """The first scheduled posting time at or after ``now`` (aware, in the digest's time zone)."""
     tz = ZoneInfo(schedule.timezone)

@@ -29,7 +29,7 @@ def digest(ctx: click.Context, mode: str) -> None:
 
     settings = get_settings(ctx)
     library = Library(settings)
-    state = State(settings)
+    state = State.from_settings(settings)
     ledger = DigestLedger(state.engine)
     now = datetime.now(timezone.utc)
     if mode == "dry-run":
@@ -39,9 +39,9 @@ def digest(ctx: click.Context, mode: str) -> None:
         raise click.ClickException("Set PAPERBOT_DIGEST__CHANNEL to the channel id the digest goes to.")
     if settings.slack_bot_token is None:
         raise click.ClickException("Set SLACK_BOT_TOKEN to post the digest.")
-    from bot.digest import digest_web_client
+    from bot.slack_client import build_web_client
 
-    outcome = post_digest(digest_web_client(settings), settings, library, ledger, state, now=now)
+    outcome = post_digest(build_web_client(settings), settings, library, ledger, state, now=now)
     messages = {
         "posted": f"Posted the digest for {outcome.period} to {settings.digest.channel} (ts {outcome.ts}).",
         "already_posted": f"The digest for {outcome.period} was already posted; nothing to do.",

@@ -1,0 +1,36 @@
+"""`paperbot digest` from cron: a readable dry run, and --post that posts once per week."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.paper_slack_harness import start_fake_slack
+
+
+def test_dry_run_prints_a_readable_digest(shipped_data_dir):
+    result = CliRunner().invoke(main, ["digest", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Reading group digest" in result.output
+    assert "The Lottery Ticket Hypothesis" in result.output and "/paper" in result.output
+
+
+def test_post_twice_posts_once(shipped_data_dir, monkeypatch):
+    fake, server = start_fake_slack()
+    monkeypatch.setenv("PAPERBOT_SLACK_API_URL", f"http://127.0.0.1:{server.server_port}/api/")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-cron")
+    monkeypatch.setenv("PAPERBOT_DIGEST__CHANNEL", "C9DIGEST")
+    runner = CliRunner()
+    first = runner.invoke(main, ["digest", "--post"])
+    second = runner.invoke(main, ["digest", "--post"])
+    server.shutdown()
+    assert first.exit_code == 0 and "Posted" in first.output, first.output
+    assert second.exit_code == 0 and "already posted" in second.output
+    posts = fake.of("chat.postMessage")
+    assert len(posts) == 1 and posts[0].args["channel"] == "C9DIGEST"
+
+
+def test_post_without_channel_is_a_clear_error(shipped_data_dir, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-cron")
+    result = CliRunner().invoke(main, ["digest", "--post"])
+    assert result.exit_code == 1 and "PAPERBOT_DIGEST__CHANNEL" in result.output
