@@ -24,8 +24,20 @@ def collapse(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    """Split a passage into sentences, keeping each verbatim (whitespace collapsed)."""
-    return [collapse(s) for s in _SENTENCE_END.split(text) if len(collapse(s)) > 2]
+    """Split a passage into sentences, keeping each verbatim (whitespace collapsed).
+
+    A fragment of a few words ("e.g. Atari games).") is joined to the sentence before it: the
+    split after an abbreviation is not a real sentence end.
+    """
+    out: list[str] = []
+    for piece in (collapse(s) for s in _SENTENCE_END.split(text)):
+        if len(piece) <= 2:
+            continue
+        if out and len(piece.split()) < 5:
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 def is_verbatim(snippet: str, paper: Paper) -> bool:
@@ -36,8 +48,9 @@ def is_verbatim(snippet: str, paper: Paper) -> bool:
 
 
 def _overlap(a: str, b: str) -> float:
+    """How much of claim ``a`` sentence ``b`` covers (shorter sentences win ties)."""
     wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
-    return len(wa & wb) / (len(wb) or 1)
+    return len(wa & wb) - 0.01 * len(wb)
 
 
 def best_sentence(passage: str, claim: str) -> str:

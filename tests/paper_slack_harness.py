@@ -51,7 +51,7 @@ class FakeSlack:
                 return {"ok": False, "error": "fatal_error"}
             if call.method == "auth.test":
                 return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "url": "https://t.slack.com/"}
-            if call.method == "chat.postMessage":
+            if call.method in ("chat.postMessage", "chat.startStream"):
                 self._ts += 1
                 return {"ok": True, "channel": call.args.get("channel"), "ts": f"1700000000.{self._ts:06d}"}
             return {"ok": True}
