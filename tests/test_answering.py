@@ -180,3 +180,13 @@ def test_cli_ask_human_output_and_empty_question(shipped_data_dir):
     assert result.exit_code == 0 and "Sources:" in result.output and "[1]" in result.output
     empty = runner.invoke(main, ["ask", " "])
     assert empty.exit_code == 1 and "empty" in empty.output and "Traceback" not in empty.output
+
+
+def test_held_out_questions_in_other_words(shipped_library):
+    """Questions written apart from the dev set, to catch tuning to its wording."""
+    report = evaluate(shipped_library, FIXTURES / "heldout.jsonl", FIXTURES / "catalog.json")
+    assert report.hit_at_3 >= 0.9, report.failures
+    assert report.metadata_accuracy == 1.0
+    assert report.abstention_off_corpus >= 0.9 and report.abstention_near_miss >= 0.9
+    assert report.false_abstention <= 0.1
+    assert report.snippet_validity == 1.0
