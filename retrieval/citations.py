@@ -14,7 +14,9 @@ from retrieval.answerers.base import Evidence
 from retrieval.types import Citation, Paper
 
 MARKER = re.compile(r"\s?\[(\d{1,3})\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[$])|\n+")
+# A sentence ends at . ! ? before a capital; single newlines are only hard wraps (the blog wraps
+# its lines), blank lines end a paragraph.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[$])|\n\s*\n")
 _WORD = re.compile(r"[a-z0-9]+")
 MAX_SNIPPET_CHARS = 400
 

@@ -190,3 +190,20 @@ def test_held_out_questions_in_other_words(shipped_library):
     assert report.abstention_off_corpus >= 0.9 and report.abstention_near_miss >= 0.9
     assert report.false_abstention <= 0.1
     assert report.snippet_validity == 1.0
+
+
+def test_hard_wrapped_lines_are_not_sentence_ends():
+    from retrieval.citations import sentences
+
+    text = "MuZero matches AlphaZero in logically complex games and beats\nthe model-free methods (e.g. Atari\ngames). Such a feat makes MuZero a pioneer."
+    assert sentences(text) == [
+        "MuZero matches AlphaZero in logically complex games and beats the model-free methods (e.g. Atari games).",
+        "Such a feat makes MuZero a pioneer.",
+    ]
+
+
+def test_answer_quotes_whole_sentences_from_the_wrapped_blog(shipped_library):
+    answer = shipped_library.ask("What does MuZero beat on visually complex games like Atari?")
+    assert answer.citations[0].title.startswith("Mastering Atari")
+    assert answer.answer[0].isupper()
+    assert all(c.snippet[0].isupper() and c.snippet.rstrip()[-1] in ".!?)”" for c in answer.citations)

@@ -38,6 +38,8 @@ class LocalAnswerer:
         candidates = []
         for rank, item in enumerate(evidence):
             for position, sentence in enumerate(sentences(item.text)):
+                if position == 0 and sentence[:1].islower():
+                    continue  # a chunk may start mid-sentence: don't quote half a sentence
                 # Earlier evidence is more relevant: a small prior breaks ties in its favour.
                 score = _score(question_words, sentence) + 0.6 / (rank + 1)
                 candidates.append((score, rank, position, sentence, item))
