@@ -110,16 +110,17 @@ def _topic_papers(result: SearchResult, best: Paper) -> list[str]:
 
 
 def _topic_answer(library: "Library", question: str, search_text: str, result: SearchResult, best: Paper) -> Answer:
-    ids = _topic_papers(result, best)
     local = LocalAnswerer()
     evidence: list[Evidence] = []
     lines = []
-    for paper_id in ids:
-        paper_hits = library.searcher.search(search_text, k=2, paper_id=paper_id).hits or \
-            [h for h in result.hits if h.paper.id == paper_id]
-        if not paper_hits:
+    for paper_id in _topic_papers(result, best):
+        hit = result.best_hit(paper_id)
+        if hit is None:  # the best paper of a follow-up may lie outside the candidates: search it alone
+            found = library.searcher.search(search_text, k=1, embedding=result.embedding, paper_id=paper_id).hits
+            hit = found[0] if found else None
+        if hit is None:
             continue
-        item = Evidence(n=len(evidence) + 1, paper=paper_hits[0].paper, text=paper_hits[0].chunk.text,
+        item = Evidence(n=len(evidence) + 1, paper=hit.paper, text=hit.chunk.text,
                         score=result.paper_scores.get(paper_id, 0.0))
         evidence.append(item)
         sentence = local.answer(question, [item]).text

@@ -8,8 +8,8 @@ chunks are. Embedded ``PersistentClient`` by default, ``HttpClient`` when a Chro
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -91,16 +91,20 @@ class IndexStore:
                     f"the index was built with embedder {built_with!r} but {embedder_id!r} is configured: "
                     "re-index with `paperbot ingest --reindex` (or set PAPERBOT_EMBEDDING__PROVIDER back)"
                 )
+        # One record whose value changes on every write: a cheap way for every replica to see
+        # whether the index changed (e.g. to rebuild its BM25 index) without scanning it.
+        self._revision = self._client.get_or_create_collection(f"{prefix}_revision")
         self._vectors = ChromaVectorStore(chroma_collection=self._chunks)
-        self._catalog: tuple[str, list[Paper]] | None = None
 
     # -- reading -----------------------------------------------------------------------------
 
     def version(self) -> str:
-        """Changes whenever papers are added, changed or removed."""
-        got = self._papers.get(include=["metadatas"])
-        parts = sorted(f"{i}:{m.get('content_hash')}" for i, m in zip(got["ids"], got["metadatas"]))
-        return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+        """Changes whenever papers are added, changed or removed (by any process)."""
+        got = self._revision.get(ids=["revision"], include=["documents"])
+        return got["documents"][0] if got["ids"] else "empty"
+
+    def _bump_version(self) -> None:
+        self._revision.upsert(ids=["revision"], documents=[uuid.uuid4().hex], embeddings=[[1.0]])
 
     def papers(self) -> list[Paper]:
         got = self._papers.get(include=["documents", "metadatas"])
@@ -128,18 +132,16 @@ class IndexStore:
         return self._chunks.count()
 
     def query(self, embedding: list[float], k: int) -> list[ScoredChunk]:
+        """Nearest chunks. Chunks of a half-indexed paper may be among them: callers keep only
+        papers in the catalog (the searcher does), which saves a catalog scan per query."""
         if self._chunks.count() == 0:
             return []
         result = self._vectors.query(VectorStoreQuery(query_embedding=embedding, similarity_top_k=k))
-        known = set(self._papers.get(include=[])["ids"])
-        scored = []
-        for node, score in zip(result.nodes or [], result.similarities or []):
-            paper_id = node.metadata.get("paper_id")
-            if paper_id in known:  # chunks of a half-indexed paper are not answers yet
-                chunk = Chunk(id=node.node_id, paper_id=paper_id, text=node.get_content(),
-                              position=int(node.metadata.get("position", 0)))
-                scored.append(ScoredChunk(chunk, float(score)))
-        return scored
+        return [
+            ScoredChunk(Chunk(id=node.node_id, paper_id=node.metadata.get("paper_id", ""), text=node.get_content(),
+                              position=int(node.metadata.get("position", 0))), float(score))
+            for node, score in zip(result.nodes or [], result.similarities or [])
+        ]
 
     def nearest_papers(self, embedding: list[float], k: int) -> list[tuple[Paper, float]]:
         n = self._papers.count()
@@ -161,6 +163,7 @@ class IndexStore:
             self._vectors.add(nodes[start:start + _BATCH])
         self._papers.upsert(ids=[paper.id], documents=[paper.source_text],
                             metadatas=[_paper_metadata(paper)], embeddings=[paper_embedding])
+        self._bump_version()
 
     def delete_chunks(self, paper_id: str) -> None:
         self._chunks.delete(where={"paper_id": paper_id})
@@ -168,6 +171,7 @@ class IndexStore:
     def delete_paper(self, paper_id: str) -> None:
         """Remove the record first, so a crash half-way leaves only orphan chunks (cleaned up later)."""
         self._papers.delete(ids=[paper_id])
+        self._bump_version()
         self.delete_chunks(paper_id)
 
     def remove_orphan_chunks(self) -> int:
@@ -183,6 +187,6 @@ class IndexStore:
 def drop_index(settings: Settings) -> None:
     """Delete the index whatever embedder built it."""
     client = _client(settings)
-    for name in (f"{settings.chroma.collection}_chunks", f"{settings.chroma.collection}_papers"):
+    for name in (f"{settings.chroma.collection}_{kind}" for kind in ("chunks", "papers", "revision")):
         if name in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
             client.delete_collection(name)

@@ -117,8 +117,7 @@ def test_orphan_chunks_are_invisible_and_cleaned(library, corpus):
     library.ingest([corpus])
     victim = library.papers()[0]
     library.store._papers.delete(ids=[victim.id])  # as if killed between chunks and record
-    vector = library.embedder.get_query_embedding(victim.text[:200])
-    assert all(hit.chunk.paper_id != victim.id for hit in library.store.query(vector, 10))
+    assert all(hit.paper.id != victim.id for hit in library.searcher.search(victim.text[:200]).hits)
     report = library.ingest([corpus])
     assert report.orphan_chunks_removed > 0 and report.added == [victim.id]
 
