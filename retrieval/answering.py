@@ -31,12 +31,19 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 MAX_TOPIC_PAPERS = 8
 UNCITED_NOTE = "The model's answer cited no sources, so here are the matching passages instead."
+# Questions asking for every paper on a topic, not for one fact.
 _TOPIC = re.compile(
-    r"^\s*(?:which|what)\s+(?:other\s+)?(?:papers|entries|summaries|works)\b"
+    r"^\s*(?:which|what)\s+(?:other\s+)?(?:papers|entries|summaries|works|articles)\b"
     r"|\bwhat\s+(?:have|did|do)\s+we\s+(?:got|get|read|have|cover(?:ed)?)\b"
+    r"|\b(?:do|did)\s+we\s+have\s+(?:any|anything|papers|something)\b"
     r"|\b(?:any|all|list)\s+(?:the\s+)?(?:papers|entries|summaries)\b"
-    r"|\b(?:papers|entries|summaries)\s+(?:on|about|that\s+mention|mentioning)\b"
+    r"|\banything\s+(?:on|about|regarding|related\s+to|covering)\b"
+    r"|\b(?:papers|entries|summaries)\s+(?:on|about|regarding|covering|related\s+to|that\s+(?:mention|discuss|cover)|mentioning)\b"
     r"|\bwhat\s+have\s+we\b", re.I)
+# A paper belongs in a topic list when it is close to the best match both lexically (BM25 at least
+# this share of the best paper's) and semantically (cosine at most this far below the best).
+TOPIC_LEXICAL_SHARE = 0.6
+TOPIC_DENSE_MARGIN = 0.17
 
 
 class QuestionError(ValueError):
@@ -99,11 +106,11 @@ def _topic_papers(result: SearchResult, best: Paper) -> list[str]:
     """Every paper that matches the topic: close to the best one both lexically and semantically."""
     top_lexical = max(result.lexical_scores.values(), default=0.0)
     chosen = [best.id]
-    for paper_id in sorted(result.paper_scores, key=result.paper_scores.get, reverse=True):
+    for paper_id in result.ranked_papers():
         if paper_id in chosen or len(chosen) >= MAX_TOPIC_PAPERS:
             continue
-        lexical_ok = top_lexical > 0 and result.lexical_scores.get(paper_id, 0.0) >= 0.5 * top_lexical
-        dense_ok = result.dense_scores.get(paper_id, 0.0) >= result.top_dense - 0.12
+        lexical_ok = top_lexical > 0 and result.lexical_scores.get(paper_id, 0.0) >= TOPIC_LEXICAL_SHARE * top_lexical
+        dense_ok = result.dense_scores.get(paper_id, 0.0) >= result.top_dense - TOPIC_DENSE_MARGIN
         if lexical_ok and dense_ok:
             chosen.append(paper_id)
     return chosen

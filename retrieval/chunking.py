@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import (
+    MetadataMode,
+    NodeRelationship,
+    RelatedNodeInfo,
+    TextNode,
+)
 
 from config.settings import RetrievalSettings
 from retrieval.types import Paper
 
-_EMBED_ONLY_KEYS = ["paper_id", "position", "source"]
+_NOT_EMBEDDED = ["paper_id", "position", "source", "authors", "presenter"]  # only the title joins the text
 
 
 class Chunker:
@@ -27,9 +32,10 @@ class Chunker:
             node = TextNode(
                 id_=f"{paper.id}#{position}",
                 text=piece,
-                metadata={"paper_id": paper.id, "title": paper.title, "source": paper.source, "position": position},
-                excluded_embed_metadata_keys=list(_EMBED_ONLY_KEYS),
-                excluded_llm_metadata_keys=list(_EMBED_ONLY_KEYS),
+                metadata={"paper_id": paper.id, "title": paper.title, "source": paper.source, "position": position,
+                          "authors": ", ".join(paper.authors), "presenter": paper.presenter or ""},
+                excluded_embed_metadata_keys=list(_NOT_EMBEDDED),
+                excluded_llm_metadata_keys=list(_NOT_EMBEDDED),
                 metadata_template="{value}",
                 text_template="{metadata_str}\n{content}",
             )

@@ -9,9 +9,14 @@ from retrieval.types import Paper, Turn
 
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
              "fifth": 4, "5th": 4, "last": -1}
-_ORDINAL_REF = re.compile(r"\b(?:the\s+)?(" + "|".join(_ORDINALS) + r")\s+(?:one|paper|entry|result)\b", re.I)
+_ORDINAL_WORDS = "|".join(_ORDINALS)
+# "the second one", "the 3rd paper", or a bare "… the second?" closing the question.
+_ORDINAL_REF = re.compile(
+    rf"\b(?:the\s+)?({_ORDINAL_WORDS})\s+(?:one|paper|entry|result|summary)\b|\bthe\s+({_ORDINAL_WORDS})\s*[?.!]*\s*$",
+    re.I)
 _PRONOUN_REF = re.compile(
-    r"\b(?:that|this|the\s+same)\s+(?:paper|one|summary|entry|work)\b|\b(?:it|its|they|them|their)\b", re.I)
+    r"\b(?:that|this|the\s+same)\s+(?:paper|one|summary|entry|work)\b|\b(?:it|its|they|them|their)\b"
+    r"|\b(?:that|this)(?=\s*[?.!]*\s*$)", re.I)
 
 
 def referenced_paper(question: str, history: Sequence[Turn], papers: dict[str, Paper]) -> tuple[Paper, str] | None:
@@ -26,7 +31,7 @@ def referenced_paper(question: str, history: Sequence[Turn], papers: dict[str, P
         return None
     ordinal = _ORDINAL_REF.search(question)
     if ordinal:
-        index = _ORDINALS[ordinal.group(1).lower()]
+        index = _ORDINALS[(ordinal.group(1) or ordinal.group(2)).lower()]
         if index < len(ids):
             return papers[ids[index]], ordinal.group(0)
         return None

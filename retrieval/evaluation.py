@@ -63,6 +63,7 @@ def evaluate(library: "Library", questions_path: Path, catalog_path: Path | None
     by_id = {p.id: p for p in papers}
     mapping = map_catalog(catalog_path, papers)
     rows = [json.loads(line) for line in questions_path.read_text().splitlines() if line.strip()]
+    library.searcher.search("warm-up")  # load the model and the BM25 index before timing anything
     hit1, hit3, recall, meta, off, near, false_abs, valid, latencies, failures = ([] for _ in range(10))
     for row in rows:
         answer = library.ask(row["question"])

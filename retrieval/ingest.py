@@ -2,8 +2,8 @@
 
 - An unchanged paper (same content hash) is not re-embedded.
 - A changed paper has its chunks replaced; its record (the commit marker) is written last.
-- An interrupted run leaves at worst orphan chunks of a paper with no record: they are invisible
-  to queries and removed at the start of the next run, which then indexes that paper again.
+- An interrupted run leaves at worst chunks of a paper with no record (invisible to queries) or a
+  record whose chunks were half replaced: the next run removes the former and re-indexes both.
 - ``prune`` removes papers whose file is gone, but never those of a file that failed to parse.
 """
 
@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +42,6 @@ class IngestReport:
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
-    orphan_chunks_removed: int = 0
     failed: list[str] = field(default_factory=list)  # "file:line: message", one per file that failed
     seconds: float = 0.0
 
@@ -59,7 +58,7 @@ def _load(files: Sequence[Path], report: IngestReport) -> tuple[list[Paper], set
             loaded = load_file(path)
         except (CorpusFormatError, OSError) as exc:
             report.failed.append(str(exc))
-            failed_paths.add(str(path))
+            failed_paths.add(str(Path(path).resolve()))
             continue
         for paper in loaded:
             if paper.id in papers:
@@ -77,7 +76,7 @@ def _within(path: str | None, roots: Sequence[Path]) -> bool:
     return any(resolved == root or root in resolved.parents for root in roots)
 
 
-def _index(library: "Library", papers: list[Paper], progress: bool) -> int:
+def _index(library: Library, papers: list[Paper], progress: bool) -> int:
     """Embed and store papers in batches across papers; returns the number of chunks embedded."""
     chunker = Chunker(library.settings.retrieval)
     embedder = library.embedder
@@ -88,11 +87,13 @@ def _index(library: "Library", papers: list[Paper], progress: bool) -> int:
     def flush() -> None:
         nonlocal embedded
         vectors = iter(embedder.get_text_embedding_batch([embed_text(n) for _, nodes in batch for n in nodes]))
+        items = []
         for paper, nodes in batch:
             for node in nodes:
                 node.embedding = next(vectors)
-            library.store.upsert_paper(paper, nodes, paper_vector([n.embedding for n in nodes]))
+            items.append((paper, nodes, paper_vector([n.embedding for n in nodes])))
             embedded += len(nodes)
+        library.store.upsert_papers(items)
         bar.update(len(batch))
         batch.clear()
 
@@ -106,20 +107,20 @@ def _index(library: "Library", papers: list[Paper], progress: bool) -> int:
     return embedded
 
 
-def ingest(library: "Library", paths: Sequence[Path], *, prune: bool = False, progress: bool = False) -> IngestReport:
+def ingest(library: Library, paths: Sequence[Path], *, prune: bool = False, progress: bool = False) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     files = corpus_files(paths)
     store = library.store
-    report.orphan_chunks_removed = store.remove_orphan_chunks()
+    damaged = store.repair()  # what an interrupted run left behind
     existing = {p.id: p for p in store.papers()}
     papers, failed_paths = _load(files, report)
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     to_index: list[Paper] = []
     for paper in papers:
         old = existing.get(paper.id)
-        if old is not None and old.content_hash == paper.content_hash:
+        if old is not None and old.content_hash == paper.content_hash and paper.id not in damaged:
             report.unchanged += 1
             continue
         added = paper.added or (old.added if old else None) or now
@@ -132,7 +133,8 @@ def ingest(library: "Library", paths: Sequence[Path], *, prune: bool = False, pr
         roots = [Path(p).resolve() for p in paths]
         seen = {p.id for p in papers}
         for paper_id, paper in existing.items():
-            if paper_id not in seen and paper.path not in failed_paths and _within(paper.path, roots):
+            parsed = paper.path is not None and str(Path(paper.path).resolve()) not in failed_paths
+            if paper_id not in seen and parsed and _within(paper.path, roots):
                 store.delete_paper(paper_id)
                 report.removed.append(paper_id)
     report.seconds = time.perf_counter() - started
@@ -146,7 +148,7 @@ def _title_key(title: str) -> str:
     return " ".join(title.lower().split())
 
 
-def add_paper(library: "Library", paper: Paper) -> Paper:
+def add_paper(library: Library, paper: Paper) -> Paper:
     """Index one paper now (e.g. from Slack). Refuses a title already in the corpus."""
     key = _title_key(paper.title)
     for other in library.store.papers():

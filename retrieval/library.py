@@ -56,6 +56,14 @@ class Library:
     def papers(self) -> list[Paper]:
         return self.store.papers()
 
+    def drop_index(self) -> None:
+        """Delete the whole index, whatever embedder built it (`paperbot ingest --reindex`)."""
+        from retrieval.store import drop_index
+
+        drop_index(self.settings)
+        for component in ("store", "searcher"):  # they hold the dropped collections
+            self.__dict__.pop(component, None)
+
     # -- catalog: lookup, papers added from Slack, the weekly digest ---------------------------
 
     def paper(self, paper_id: str) -> Paper | None:

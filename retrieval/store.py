@@ -4,12 +4,14 @@ Two collections: ``<prefix>_chunks`` (through LlamaIndex's ``ChromaVectorStore``
 embedded chunks; ``<prefix>_papers`` holds one record per paper — its verbatim text and metadata —
 and is written *last* when a paper is indexed, so a paper is in the catalog only once all its
 chunks are. Embedded ``PersistentClient`` by default, ``HttpClient`` when a Chroma host is set.
+Embeddings are always passed in: Chroma's own embedding function would download a model.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +26,9 @@ from retrieval.types import Chunk, Paper, ScoredChunk
 
 log = logging.getLogger(__name__)
 
-_BATCH = 1000  # stay well under Chroma's max batch size
+_BATCH = 1000  # stay well under Chroma's max batch size (5461 on SQLite)
+_AUTHORS_SEPARATOR = "\x1f"  # Chroma metadata holds scalars only
+_DOC_KEY = "document_id"  # where ChromaVectorStore keeps a node's SOURCE (the paper id)
 
 
 class StoreError(RuntimeError):
@@ -35,29 +39,33 @@ class EmbedderMismatchError(StoreError):
     """The index was built by another embedder than the one configured."""
 
 
+def _reindex_hint(built_with: object, configured: object) -> str:
+    return (f"the index was built with embedder {built_with} but {configured} is configured: "
+            "re-index with `paperbot ingest --reindex` (or set PAPERBOT_EMBEDDING__PROVIDER back)")
+
+
 def _client(settings: Settings) -> Any:
     client_settings = ChromaClientSettings(anonymized_telemetry=False)
     if settings.chroma.host:
+        where = f"{settings.chroma.host}:{settings.chroma.port}"
         try:
             return chromadb.HttpClient(host=settings.chroma.host, port=settings.chroma.port,
                                        ssl=settings.chroma.ssl, settings=client_settings)
         except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
-            raise StoreError(
-                f"cannot reach the Chroma server at {settings.chroma.host}:{settings.chroma.port} "
-                f"(PAPERBOT_CHROMA__HOST / PAPERBOT_CHROMA__PORT): {exc}"
-            ) from exc
+            raise StoreError(f"cannot reach the Chroma server at {where} (PAPERBOT_CHROMA__HOST / "
+                             f"PAPERBOT_CHROMA__PORT): is `chroma run` up? ({type(exc).__name__})") from exc
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=client_settings)
 
 
-def _paper_metadata(paper: Paper) -> dict[str, Any]:
-    meta = {
-        "title": paper.title, "authors": "\x1f".join(paper.authors), "presenter": paper.presenter or "",
+def _paper_metadata(paper: Paper, chunk_count: int) -> dict[str, Any]:
+    return {
+        "title": paper.title, "authors": _AUTHORS_SEPARATOR.join(paper.authors), "presenter": paper.presenter or "",
         "url": paper.url or "", "source": paper.source, "header": paper.header,
         "added": paper.added.isoformat() if paper.added else "", "added_by": paper.added_by or "",
         "path": paper.path or "", "line": paper.line or 0, "content_hash": paper.content_hash,
+        "chunks": chunk_count,  # lets the next ingest spot a paper whose chunks were lost half-way
     }
-    return meta
 
 
 def _paper_from_record(paper_id: str, document: str, meta: dict[str, Any]) -> Paper:
@@ -65,46 +73,41 @@ def _paper_from_record(paper_id: str, document: str, meta: dict[str, Any]) -> Pa
     text = document[len(header) + 1:] if header and document.startswith(header + "\n") else document
     return Paper(
         id=paper_id, title=meta["title"], text=text, source=meta["source"],
-        authors=tuple(a for a in (meta.get("authors") or "").split("\x1f") if a),
+        authors=tuple(a for a in (meta.get("authors") or "").split(_AUTHORS_SEPARATOR) if a),
         presenter=meta.get("presenter") or None, url=meta.get("url") or None, header=header,
         added=datetime.fromisoformat(meta["added"]) if meta.get("added") else None,
         added_by=meta.get("added_by") or None, path=meta.get("path") or None, line=meta.get("line") or None,
     )
 
 
+def _batches(items: Sequence[Any]) -> list[Sequence[Any]]:
+    return [items[start:start + _BATCH] for start in range(0, len(items), _BATCH)]
+
+
 class IndexStore:
     def __init__(self, settings: Settings, embedder_id: str):
         self.embedder_id = embedder_id
         self._client = _client(settings)
-        prefix = settings.chroma.collection
+        self._papers_name = f"{settings.chroma.collection}_papers"
         try:
             self._chunks = self._client.get_or_create_collection(
-                f"{prefix}_chunks", metadata={"embedder": embedder_id, "hnsw:space": "cosine"})
+                f"{settings.chroma.collection}_chunks", metadata={"embedder": embedder_id, "hnsw:space": "cosine"})
             self._papers = self._client.get_or_create_collection(
-                f"{prefix}_papers", metadata={"embedder": embedder_id, "hnsw:space": "cosine"})
-        except Exception as exc:
-            raise StoreError(f"cannot open the Chroma collections: {exc}") from exc
+                self._papers_name, metadata={"embedder": embedder_id, "hnsw:space": "cosine"})
+        except Exception as exc:  # connection refused, server error: chromadb has no common base class
+            raise StoreError(f"cannot open the Chroma collections: {type(exc).__name__}: {exc}") from exc
         for collection in (self._chunks, self._papers):
             built_with = (collection.metadata or {}).get("embedder")
             if built_with != embedder_id:
-                raise EmbedderMismatchError(
-                    f"the index was built with embedder {built_with!r} but {embedder_id!r} is configured: "
-                    "re-index with `paperbot ingest --reindex` (or set PAPERBOT_EMBEDDING__PROVIDER back)"
-                )
-        # One record whose value changes on every write: a cheap way for every replica to see
-        # whether the index changed (e.g. to rebuild its BM25 index) without scanning it.
-        self._revision = self._client.get_or_create_collection(f"{prefix}_revision")
+                raise EmbedderMismatchError(_reindex_hint(repr(built_with), repr(embedder_id)))
         self._vectors = ChromaVectorStore(chroma_collection=self._chunks)
 
     # -- reading -----------------------------------------------------------------------------
 
     def version(self) -> str:
-        """Changes whenever papers are added, changed or removed (by any process)."""
-        got = self._revision.get(ids=["revision"], include=["documents"])
-        return got["documents"][0] if got["ids"] else "empty"
-
-    def _bump_version(self) -> None:
-        self._revision.upsert(ids=["revision"], documents=[uuid.uuid4().hex], embeddings=[[1.0]])
+        """Changes whenever papers are added, changed or removed (cheap: no records are read)."""
+        generation = (self._client.get_collection(self._papers_name).metadata or {}).get("generation", "")
+        return f"{generation}:{self._papers.count()}:{self._chunks.count()}"
 
     def papers(self) -> list[Paper]:
         got = self._papers.get(include=["documents", "metadatas"])
@@ -117,10 +120,6 @@ class IndexStore:
             return None
         return _paper_from_record(got["ids"][0], got["documents"][0], got["metadatas"][0])
 
-    def paper_hashes(self) -> dict[str, str]:
-        got = self._papers.get(include=["metadatas"])
-        return {i: m.get("content_hash", "") for i, m in zip(got["ids"], got["metadatas"])}
-
     def chunks(self) -> list[Chunk]:
         got = self._chunks.get(include=["documents", "metadatas"])
         return [
@@ -132,21 +131,26 @@ class IndexStore:
         return self._chunks.count()
 
     def query(self, embedding: list[float], k: int) -> list[ScoredChunk]:
-        """Nearest chunks. Chunks of a half-indexed paper may be among them: callers keep only
-        papers in the catalog (the searcher does), which saves a catalog scan per query."""
+        """The k chunks most similar to the embedding (cosine similarity, higher is better)."""
         if self._chunks.count() == 0:
             return []
+        self._check_dimension(len(embedding))
         result = self._vectors.query(VectorStoreQuery(query_embedding=embedding, similarity_top_k=k))
+        nodes = list(zip(result.nodes or [], result.similarities or []))
+        candidates = list({node.metadata.get("paper_id") for node, _ in nodes})
+        known = set(self._papers.get(ids=candidates, include=[])["ids"]) if candidates else set()
         return [
-            ScoredChunk(Chunk(id=node.node_id, paper_id=node.metadata.get("paper_id", ""), text=node.get_content(),
+            ScoredChunk(Chunk(id=node.node_id, paper_id=node.metadata["paper_id"], text=node.get_content(),
                               position=int(node.metadata.get("position", 0))), float(score))
-            for node, score in zip(result.nodes or [], result.similarities or [])
+            for node, score in nodes
+            if node.metadata.get("paper_id") in known  # chunks of a half-indexed paper are not answers yet
         ]
 
     def nearest_papers(self, embedding: list[float], k: int) -> list[tuple[Paper, float]]:
         n = self._papers.count()
         if n == 0:
             return []
+        self._check_dimension(len(embedding))
         got = self._papers.query(query_embeddings=[embedding], n_results=min(k, n),
                                  include=["documents", "metadatas", "distances"])
         return [
@@ -158,35 +162,79 @@ class IndexStore:
 
     def upsert_paper(self, paper: Paper, nodes: list[BaseNode], paper_embedding: list[float]) -> None:
         """Replace the paper's chunks, then write its record (the commit marker) last."""
-        self.delete_chunks(paper.id)
-        for start in range(0, len(nodes), _BATCH):
-            self._vectors.add(nodes[start:start + _BATCH])
-        self._papers.upsert(ids=[paper.id], documents=[paper.source_text],
-                            metadatas=[_paper_metadata(paper)], embeddings=[paper_embedding])
-        self._bump_version()
+        self.upsert_papers([(paper, nodes, paper_embedding)])
 
-    def delete_chunks(self, paper_id: str) -> None:
-        self._chunks.delete(where={"paper_id": paper_id})
+    def upsert_papers(self, items: Sequence[tuple[Paper, list[BaseNode], list[float]]]) -> None:
+        """Several papers in a few calls: old chunks out, new chunks in, then the records."""
+        if not items:
+            return
+        self._check_dimension(len(items[0][2]), record=True)
+        ids = [paper.id for paper, _, _ in items]
+        for batch in _batches(ids):
+            self._chunks.delete(where={_DOC_KEY: {"$in": list(batch)}})
+        for batch in _batches([node for _, nodes, _ in items for node in nodes]):
+            self._vectors.add(list(batch))  # its own batching allows more than Chroma accepts
+        for batch in _batches(items):
+            self._papers.upsert(ids=[paper.id for paper, _, _ in batch],
+                                documents=[paper.source_text for paper, _, _ in batch],
+                                metadatas=[_paper_metadata(paper, len(nodes)) for paper, nodes, _ in batch],
+                                embeddings=[vector for _, _, vector in batch])
+        self._bump_generation()
 
     def delete_paper(self, paper_id: str) -> None:
         """Remove the record first, so a crash half-way leaves only orphan chunks (cleaned up later)."""
         self._papers.delete(ids=[paper_id])
-        self._bump_version()
-        self.delete_chunks(paper_id)
+        self._vectors.delete(ref_doc_id=paper_id)
+        self._bump_generation()
 
-    def remove_orphan_chunks(self) -> int:
-        """Delete chunks whose paper has no record (left by an interrupted ingest)."""
-        known = set(self._papers.get(include=[])["ids"])
-        got = self._chunks.get(include=["metadatas"])
-        orphans = [i for i, m in zip(got["ids"], got["metadatas"]) if m.get("paper_id") not in known]
-        for start in range(0, len(orphans), _BATCH):
-            self._chunks.delete(ids=orphans[start:start + _BATCH])
-        return len(orphans)
+    def repair(self) -> set[str]:
+        """Undo what an interrupted ingest left behind; returns the ids of papers to index again.
+
+        Chunks whose paper has no record are deleted. A paper whose record counts another
+        number of chunks than the index holds lost chunks half-way through being replaced.
+        """
+        records = self._papers.get(include=["metadatas"])
+        expected = {i: int(m.get("chunks", -1)) for i, m in zip(records["ids"], records["metadatas"])}
+        chunks = self._chunks.get(include=["metadatas"])
+        found: dict[str, int] = {}
+        orphans = []
+        for chunk_id, meta in zip(chunks["ids"], chunks["metadatas"]):
+            paper_id = meta.get("paper_id")
+            if paper_id in expected:
+                found[paper_id] = found.get(paper_id, 0) + 1
+            else:
+                orphans.append(chunk_id)
+        for batch in _batches(orphans):
+            self._chunks.delete(ids=list(batch))
+        if orphans:
+            log.info("removed %d chunks left by an interrupted ingest", len(orphans))
+        return {paper_id for paper_id, count in expected.items() if found.get(paper_id, 0) != count}
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _check_dimension(self, dimension: int, *, record: bool = False) -> None:
+        recorded = (self._chunks.metadata or {}).get("dimension")
+        if recorded is not None and recorded != dimension:
+            raise EmbedderMismatchError(_reindex_hint(f"{self.embedder_id!r} ({recorded} dimensions)",
+                                                      f"an embedder of {dimension} dimensions"))
+        if recorded is None and record:
+            _set_metadata(self._chunks, dimension=dimension)
+
+    def _bump_generation(self) -> None:
+        """A fresh marker after each write, so readers in other processes see the index changed."""
+        _set_metadata(self._client.get_collection(self._papers_name), generation=uuid.uuid4().hex)
+
+
+def _set_metadata(collection: Any, **values: Any) -> None:
+    # modify() replaces the whole metadata; the distance ("hnsw:*") is fixed at creation and may not be resent.
+    kept = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("hnsw:")}
+    collection.modify(metadata={**kept, **values})
 
 
 def drop_index(settings: Settings) -> None:
     """Delete the index whatever embedder built it."""
     client = _client(settings)
-    for name in (f"{settings.chroma.collection}_{kind}" for kind in ("chunks", "papers", "revision")):
-        if name in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
+    existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+    for name in (f"{settings.chroma.collection}_chunks", f"{settings.chroma.collection}_papers"):
+        if name in existing:
             client.delete_collection(name)

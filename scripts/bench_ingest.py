@@ -19,9 +19,12 @@ from config import load_settings
 from retrieval.library import Library
 
 REPO = Path(__file__).resolve().parent.parent
-WORDS = ("attention sparse gradient pooling transformer latent policy reward convolution kernel "
-         "retrieval index embedding batch pipeline throughput memory quantization pruning distillation "
-         "graph node token decoder encoder benchmark dataset robustness calibration uncertainty").split()
+WORDS = (
+    "attention", "sparse", "gradient", "pooling", "transformer", "latent", "policy", "reward",
+    "convolution", "kernel", "retrieval", "index", "embedding", "batch", "pipeline", "throughput",
+    "memory", "quantization", "pruning", "distillation", "graph", "node", "token", "decoder",
+    "encoder", "benchmark", "dataset", "robustness", "calibration", "uncertainty",
+)
 
 
 def synthetic_corpus(folder: Path, n: int, seed: int = 7) -> Path:

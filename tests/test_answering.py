@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import logging
+import re
 
 import pytest
-from click.testing import CliRunner
 
-from bot.cli import main
+from config import load_settings
+from retrieval.answerers import ANSWERERS, build_answerer
 from retrieval.answerers.base import AnswererUnavailable, Draft
+from retrieval.answerers.local import LocalAnswerer
 from retrieval.answering import QuestionError
-from retrieval.citations import cite, is_verbatim
-from retrieval.evaluation import evaluate
-from retrieval.types import Turn
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from retrieval.citations import is_verbatim
+from retrieval.types import Answer
 
 
 def _titles(answer):
@@ -27,19 +25,8 @@ def _check_contract(answer, library):
     for i, c in enumerate(answer.citations, start=1):
         assert c.n == i
         assert is_verbatim(c.snippet, papers[c.paper_id]), c.snippet
-    import re
     markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.answer)}
     assert markers <= set(range(1, len(answer.citations) + 1))
-
-
-def test_dev_set_quality_bar(shipped_library):
-    report = evaluate(shipped_library, FIXTURES / "dev.jsonl", FIXTURES / "catalog.json")
-    assert report.hit_at_1 >= 0.90, report.failures
-    assert report.hit_at_3 >= 0.97, report.failures
-    assert report.metadata_accuracy == 1.0
-    assert report.abstention_off_corpus >= 0.9
-    assert report.false_abstention <= 0.05
-    assert report.snippet_validity == 1.0
 
 
 def test_answer_quotes_the_summary_it_comes_from(shipped_library):
@@ -59,6 +46,34 @@ def test_presenter_question_is_answered_exactly_from_the_catalog(shipped_library
     _check_contract(answer, shipped_library)
 
 
+@pytest.mark.parametrize("question,title_start,person,label", [
+    ("who authored the Reformer paper?", "Reformer", "Nikita Kitaev", "Authors:"),
+    ("Who are the authors of RangeNet++?", "RangeNet++", "Andres Milioto", "Authors:"),
+    ("who presented the soft sorting paper?", "Fast Differentiable Sorting", "Chiao-Lun Cheng", "Presenter:"),
+    ("who was the presenter for the learned index structures paper", "The Case for Learned Index", "Hongbo Tian",
+     "Presenter:"),
+    ("authors of the lottery ticket hypothesis?", "The Lottery Ticket", "Jonathan Frankle", "Authors:"),
+])
+def test_who_wrote_or_presented_is_answered_exactly(shipped_library, question, title_start, person, label):
+    answer = shipped_library.ask(question)
+    assert not answer.abstained
+    assert person in answer.answer
+    assert answer.citations[0].title.startswith(title_start)
+    assert answer.citations[0].snippet.startswith(label) and person in answer.citations[0].snippet
+    _check_contract(answer, shipped_library)
+
+
+@pytest.mark.parametrize("question", ["which papers did Hongbo Tian present?", "papers presented by hongbo tian",
+                                      "What has Hongbo Tyan presented?"])
+def test_papers_by_presenter_are_listed_exactly(shipped_library, question):
+    answer = shipped_library.ask(question)
+    papers = shipped_library.papers()
+    expected = {p.title for p in papers if p.presenter == "Hongbo Tian"}
+    assert len(expected) >= 2
+    assert set(_titles(answer)) == expected
+    _check_contract(answer, shipped_library)
+
+
 def test_author_question_lists_every_paper_of_that_author(shipped_library):
     answer = shipped_library.ask("anything by Kaiming He?")
     assert "PointRend" in answer.answer and "Identity Mappings" in answer.answer
@@ -73,6 +88,30 @@ def test_topic_question_lists_every_matching_paper(shipped_library):
     _check_contract(answer, shipped_library)
 
 
+def test_topic_question_in_other_words_lists_every_match(shipped_library):
+    answer = shipped_library.ask("Anything on mixtures of experts?")
+    titles = set(_titles(answer))
+    assert "Distributed Learning of Mixtures of Experts" in titles
+    assert any("Mixture-of-Expert" in t for t in titles)
+    assert answer.answer.count("•") == len(answer.citations)
+    _check_contract(answer, shipped_library)
+
+
+@pytest.mark.parametrize("question", [
+    "What ImageNet top-1 accuracy does StarNet achieve?",
+    "What learning rate does FixMatch use?",
+])
+def test_asking_for_a_figure_the_summary_does_not_give_abstains(shipped_library, question):
+    answer = shipped_library.ask(question)
+    assert answer.abstained and "not in our papers" in answer.answer
+
+
+def test_a_figure_written_in_words_is_still_a_figure(shipped_library):
+    answer = shipped_library.ask("How many soft tokens does IAPT need?")
+    assert not answer.abstained
+    assert "four soft tokens" in answer.answer
+
+
 @pytest.mark.parametrize("question", [
     "How do diffusion models like Stable Diffusion generate images?",
     "What is a good recipe for sourdough bread?",
@@ -83,21 +122,6 @@ def test_off_corpus_questions_abstain_with_nearest_papers(shipped_library, quest
     assert answer.abstained and not answer.citations
     assert "not in our papers" in answer.answer
     assert answer.suggestions
-
-
-def test_follow_up_resolves_against_the_previous_answer(shipped_library):
-    first = shipped_library.ask("What does the Reformer summary say about long texts?")
-    turn = Turn(first.question, first.answer, tuple(c.paper_id for c in first.citations))
-    follow_up = shipped_library.ask("who wrote it?", history=[turn])
-    assert "Nikita Kitaev" in follow_up.answer
-
-
-def test_ordinal_follow_up_picks_that_paper(shipped_library):
-    first = shipped_library.ask("which entries mention Bloom filters?")
-    ids = tuple(c.paper_id for c in first.citations)
-    second_title = first.citations[1].title
-    follow_up = shipped_library.ask("tell me more about the second one", history=[Turn(first.question, first.answer, ids)])
-    assert follow_up.citations[0].title == second_title
 
 
 class _ScriptedAnswerer:
@@ -133,11 +157,42 @@ def test_llm_answer_citing_nothing_is_replaced_by_a_labelled_extractive_one(ship
     _check_contract(answer, shipped_library)
 
 
-def test_answerer_failure_falls_back_to_extractive_with_a_note(shipped_library):
-    shipped_library.answerer = _ScriptedAnswerer(error=AnswererUnavailable("The language model timed out."))
-    answer = shipped_library.ask("What does MuZero beat on Atari?")
+def test_answerer_failure_falls_back_to_extractive_with_a_note(shipped_library, caplog):
+    cause = TimeoutError("read timed out after 30 s")
+    shipped_library.answerer = _ScriptedAnswerer(error=AnswererUnavailable("The language model timed out.", cause=cause))
+    with caplog.at_level(logging.WARNING):
+        answer = shipped_library.ask("What does MuZero beat on Atari?")
     assert answer.note == "The language model timed out."
     assert answer.citations and not answer.abstained
+    assert answer.answer == _local_answer(shipped_library, "What does MuZero beat on Atari?")
+    assert "read timed out" in caplog.text  # the cause is logged, not shown
+
+
+def _local_answer(library, question):
+    library.answerer = LocalAnswerer()
+    return library.ask(question).answer
+
+
+def test_streamed_answer_yields_text_then_the_verified_answer(shipped_library):
+    shipped_library.answerer = _ScriptedAnswerer("Zero bubble beats 1F1B [1]. Also [9].")
+    items = list(shipped_library.ask_stream("How much throughput gain over 1F1B does the zero-bubble pipeline schedule get?"))
+    *deltas, final = items
+    assert deltas and all(isinstance(d, str) for d in deltas)
+    assert isinstance(final, Answer) and "[9]" not in final.answer and len(final.citations) == 1
+    assert final.latency_ms > 0
+
+
+def test_streamed_failure_falls_back_with_a_note(shipped_library):
+    shipped_library.answerer = _ScriptedAnswerer(error=AnswererUnavailable("The language model is rate limited."))
+    final = list(shipped_library.ask_stream("What does MuZero beat on Atari?"))[-1]
+    assert final.note == "The language model is rate limited." and final.citations
+
+
+def test_registry_builds_the_answerer_named_in_settings(tmp_path):
+    assert {"local", "openai", "llama_cpp"} <= set(ANSWERERS)
+    assert build_answerer(load_settings(data_dir=tmp_path)).name == "local"
+    server = load_settings(data_dir=tmp_path, llm={"base_url": "http://127.0.0.1:9/v1"})
+    assert build_answerer(server).name == "openai"  # 'auto' picks the OpenAI-compatible server
 
 
 def test_llm_sentinel_abstains(shipped_library):
@@ -147,59 +202,10 @@ def test_llm_sentinel_abstains(shipped_library):
     assert answer.abstained and not answer.citations
 
 
-def test_invalid_snippet_is_never_returned(shipped_library):
-    from retrieval.answerers.base import Evidence
-
-    paper = shipped_library.papers()[0]
-    fake = Evidence(1, paper, "A sentence that is not in the corpus at all.", 1.0)
-    _, citations = cite("Claim [1].", [fake])
-    assert citations == []
-
-
 @pytest.mark.parametrize("question", ["", "   ", "x" * 5000])
 def test_empty_or_huge_question_is_a_clear_error(shipped_library, question):
     with pytest.raises(QuestionError):
         shipped_library.ask(question)
-
-
-def test_cli_ask_json_and_stdin(shipped_data_dir):
-    runner = CliRunner()
-    one = runner.invoke(main, ["ask", "--json", "who wrote Reformer?"])
-    assert one.exit_code == 0, one.output
-    data = json.loads(one.output)
-    assert set(data) == {"question", "answer", "abstained", "latency_ms", "citations"}
-    assert data["citations"][0]["snippet"].startswith("Authors: Nikita Kitaev")
-    many = runner.invoke(main, ["ask"], input="who wrote Reformer?\n\nHow does Mamba work?\n")
-    lines = [json.loads(line) for line in many.output.splitlines()]
-    assert [l["abstained"] for l in lines] == [False, True]
-
-
-def test_cli_ask_human_output_and_empty_question(shipped_data_dir):
-    runner = CliRunner()
-    result = runner.invoke(main, ["ask", "What dataset does the adaPool paper introduce?"])
-    assert result.exit_code == 0 and "Sources:" in result.output and "[1]" in result.output
-    empty = runner.invoke(main, ["ask", " "])
-    assert empty.exit_code == 1 and "empty" in empty.output and "Traceback" not in empty.output
-
-
-def test_held_out_questions_in_other_words(shipped_library):
-    """Questions written apart from the dev set, to catch tuning to its wording."""
-    report = evaluate(shipped_library, FIXTURES / "heldout.jsonl", FIXTURES / "catalog.json")
-    assert report.hit_at_3 >= 0.9, report.failures
-    assert report.metadata_accuracy == 1.0
-    assert report.abstention_off_corpus >= 0.9 and report.abstention_near_miss >= 0.9
-    assert report.false_abstention <= 0.1
-    assert report.snippet_validity == 1.0
-
-
-def test_hard_wrapped_lines_are_not_sentence_ends():
-    from retrieval.citations import sentences
-
-    text = "MuZero matches AlphaZero in logically complex games and beats\nthe model-free methods (e.g. Atari\ngames). Such a feat makes MuZero a pioneer."
-    assert sentences(text) == [
-        "MuZero matches AlphaZero in logically complex games and beats the model-free methods (e.g. Atari games).",
-        "Such a feat makes MuZero a pioneer.",
-    ]
 
 
 def test_answer_quotes_whole_sentences_from_the_wrapped_blog(shipped_library):

@@ -1,16 +1,18 @@
-"""Incremental ingest into a real embedded Chroma, and the corpus CLI."""
+"""Incremental ingest into a real embedded Chroma: add, change, prune, crashes, embedder checks."""
 
 from __future__ import annotations
 
-import json
+import random
 
 import pytest
-from click.testing import CliRunner
+from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from bot.cli import main
 from config import load_settings
+from retrieval.chunking import Chunker
+from retrieval.ingest import DuplicatePaperError
 from retrieval.library import Library
 from retrieval.store import EmbedderMismatchError, IndexStore
+from retrieval.types import Paper, paper_id_for
 
 
 def _write(path, title, body, **front):
@@ -119,7 +121,10 @@ def test_orphan_chunks_are_invisible_and_cleaned(library, corpus):
     library.store._papers.delete(ids=[victim.id])  # as if killed between chunks and record
     assert all(hit.paper.id != victim.id for hit in library.searcher.search(victim.text[:200]).hits)
     report = library.ingest([corpus])
-    assert report.orphan_chunks_removed > 0 and report.added == [victim.id]
+    assert report.added == [victim.id]
+    chunks = library.store.chunks()
+    assert len(chunks) == len({c.id for c in chunks})
+    assert {c.paper_id for c in chunks} == {p.id for p in library.papers()}
 
 
 def test_other_embedder_is_refused_with_reindex_hint(library, corpus):
@@ -128,28 +133,114 @@ def test_other_embedder_is_refused_with_reindex_hint(library, corpus):
         IndexStore(library.settings, "openai:text-embedding-3-small")
 
 
-def test_cli_ingest_and_papers_json_on_the_shipped_corpus(shipped_data_dir):
-    runner = CliRunner()
-    result = runner.invoke(main, ["ingest", "--quiet"])
-    assert result.exit_code == 0, result.output
-    assert "0 chunks embedded" in result.output and "64 unchanged" in result.output
-    listed = json.loads(runner.invoke(main, ["papers", "--json"]).output)
-    assert len(listed) == 64
-    by_title = {p["title"]: p for p in listed}
-    assert by_title["Fast Differentiable Sorting and Ranking"]["presenter"] == "Chiao-Lun Cheng"
-    assert by_title["Reformer: The Efficient Transformer"]["presenter"] is None
-    assert by_title["Reformer: The Efficient Transformer"]["authors"] == ["Nikita Kitaev", "Łukasz Kaiser", "Anselm Levskaya"]
-    assert by_title["Critic Regularized Regression"]["source"] == "shortscience-summaries.txt"
-    assert set(listed[0]) == {"id", "title", "authors", "presenter", "source", "added"}
+def test_crash_while_replacing_a_changed_paper_is_repaired(library, corpus, monkeypatch):
+    library.ingest([corpus])
+    original = (corpus / "b.md").read_text()
+    before = {c.id: c.text for c in library.store.chunks()}
+    (corpus / "b.md").write_text(original.replace("Decoding contrasts", "Decoding compares"))
+
+    def killed(self, nodes, **kwargs):  # old chunks already deleted, new ones never written
+        raise KeyboardInterrupt("killed half-way")
+
+    monkeypatch.setattr(ChromaVectorStore, "add", killed)
+    with pytest.raises(KeyboardInterrupt):
+        library.ingest([corpus])
+    monkeypatch.undo()
+    # The user reverts the edit: the record's hash matches again, yet its chunks are gone.
+    (corpus / "b.md").write_text(original)
+    report = library.ingest([corpus])
+    assert len(report.updated) == 1 and report.unchanged == 2
+    assert {c.id: c.text for c in library.store.chunks()} == before
 
 
-def test_cli_reports_bad_files_and_ingests_the_rest(tmp_path, corpus):
-    (corpus / "broken.md").write_text("---\ntitle: [unclosed\n---\nbody\n")
-    result = CliRunner().invoke(main, ["ingest", "--quiet", str(corpus)])
-    assert result.exit_code == 1
-    assert "broken.md" in result.output and "3 paper(s)" in result.output
+def test_version_changes_with_content_only(library, corpus):
+    empty = library.store.version()
+    library.ingest([corpus])
+    indexed = library.store.version()
+    assert indexed != empty
+    library.ingest([corpus])
+    assert library.store.version() == indexed  # nothing changed: caches built on it stay valid
+    _write(corpus / "a.md", "Sparse Mixtures of Adapters", "Routing, revised. " * 5)
+    library.ingest([corpus])
+    changed = library.store.version()
+    assert changed != indexed
+    (corpus / "a.md").unlink()
+    library.ingest([corpus], prune=True)
+    assert library.store.version() not in {changed, indexed}
+    # Another process writing to the same index is noticed too.
+    other = Library(library.settings)
+    other.add_paper(Paper(id=paper_id_for("slack", "Late Paper"), title="Late Paper", text="Late text.",
+                          source="slack"))
+    assert library.store.version() != changed
 
 
-def test_cli_missing_path_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(main, ["ingest", str(tmp_path / "nope")])
-    assert result.exit_code == 1 and "nope" in result.output and "Traceback" not in result.output
+def test_refused_embedder_leaves_the_index_as_it_was(library, corpus):
+    library.ingest([corpus])
+    for _ in range(2):  # a refused open must not re-label the collections
+        with pytest.raises(EmbedderMismatchError, match="paperbot ingest --reindex"):
+            IndexStore(library.settings, "openai:text-embedding-3-small")
+    assert len(IndexStore(library.settings, library.store.embedder_id).papers()) == 3
+
+
+def test_vectors_of_another_dimension_are_refused(library, corpus):
+    library.ingest([corpus])
+    with pytest.raises(EmbedderMismatchError, match="384 dimensions"):
+        library.store.query([0.1] * 1536, 3)
+
+
+def test_nearest_papers_and_query_rank_the_matching_paper_first(library, corpus):
+    library.ingest([corpus])
+    vector = library.embedder.get_query_embedding("routing tokens to adapters")
+    best_paper, score = library.store.nearest_papers(vector, 2)[0]
+    assert best_paper.title == "Sparse Mixtures of Adapters" and 0 < score <= 1
+    hits = library.store.query(vector, 3)
+    assert hits[0].chunk.paper_id == best_paper.id
+    assert hits[0].score >= hits[-1].score
+
+
+def test_chunks_quote_the_paper_verbatim_and_carry_its_metadata(shipped_library):
+    papers = {p.id: p for p in shipped_library.papers()}
+    chunks = shipped_library.store.chunks()
+    assert {c.paper_id for c in chunks} == set(papers)
+    for chunk in chunks:
+        assert chunk.text in papers[chunk.paper_id].text
+    one = next(iter(papers.values()))
+    positions = sorted(c.position for c in chunks if c.paper_id == one.id)
+    assert positions == list(range(len(positions)))
+
+
+def test_add_paper_indexes_at_once_and_refuses_a_duplicate_title(library, corpus):
+    library.ingest([corpus])
+    paper = Paper(id=paper_id_for("slack", "Quantised Attention Kernels"), title="Quantised Attention Kernels",
+                  text="We quantise attention kernels to four bits.", source="slack", added_by="U123")
+    stored = library.add_paper(paper)
+    assert stored.added is not None
+    assert library.paper(paper.id).added_by == "U123"
+    hits = library.store.query(library.embedder.get_query_embedding("four-bit attention kernels"), 1)
+    assert hits[0].chunk.paper_id == paper.id
+    with pytest.raises(DuplicatePaperError):
+        library.add_paper(Paper(id=paper_id_for("slack", "x"), title="  quantised ATTENTION kernels",
+                                text="Again.", source="slack"))
+
+
+def test_writes_larger_than_a_chroma_batch(library):
+    rng = random.Random(3)
+    store = library.store
+    count = store._client.get_max_batch_size() + 50
+    chunker = Chunker(library.settings.retrieval)
+
+    def items(version: str):
+        out = []
+        for i in range(count):
+            paper = Paper(id=f"p{i}", title=f"Paper {i}", text=f"{version} text {i}.", source="bulk")
+            nodes = chunker.nodes(paper)
+            for node in nodes:
+                node.embedding = [rng.random() for _ in range(8)]
+            out.append((paper, nodes, nodes[0].embedding))
+        return out
+
+    store.upsert_papers(items("first"))
+    assert store.count_chunks() == count and len(store.papers()) == count
+    store.upsert_papers(items("second"))  # replacing them all goes through batched deletes
+    chunks = store.chunks()
+    assert len(chunks) == count and all(c.text.startswith("second") for c in chunks)

@@ -11,10 +11,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from config import load_settings
 from retrieval.library import Library
-from retrieval.store import StoreError
+from retrieval.store import EmbedderMismatchError, IndexStore, StoreError
+from retrieval.types import Paper, paper_id_for
 
 pytestmark = pytest.mark.server
 
@@ -79,3 +82,18 @@ def test_server_down_is_a_clear_error(tmp_path):
     library = _server_library(tmp_path, _free_port())
     with pytest.raises(StoreError, match="PAPERBOT_CHROMA__HOST"):
         library.papers()
+
+
+def test_server_down_in_the_cli_is_one_line_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("PAPERBOT_CHROMA__HOST", "127.0.0.1")
+    monkeypatch.setenv("PAPERBOT_CHROMA__PORT", str(_free_port()))
+    result = CliRunner().invoke(main, ["papers"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "cannot reach the Chroma server at 127.0.0.1" in result.output
+
+
+def test_server_index_refuses_another_embedder(tmp_path, chroma_server):
+    library = _server_library(tmp_path, chroma_server, "mismatch_test")
+    library.add_paper(Paper(id=paper_id_for("slack", "One"), title="One", text="One paper.", source="slack"))
+    with pytest.raises(EmbedderMismatchError, match="--reindex"):
+        IndexStore(library.settings, "openai:text-embedding-3-small")

@@ -28,16 +28,15 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bo
     Incremental: unchanged papers are not re-embedded, changed ones are replaced. Supported:
     .txt/.md (optional YAML front matter: title, authors, presenter, url, added) and .pdf.
     """
-    from retrieval.ingest import ingest as run_ingest
-    from retrieval.store import StoreError, drop_index
+    from retrieval.embeddings import EmbedderError
+    from retrieval.store import StoreError
 
-    settings = get_settings(ctx)
-    roots = list(paths) or [settings.corpus_dir]
+    library = _library(ctx)
     try:
         if reindex:
-            drop_index(settings)
-        report = run_ingest(_library(ctx), roots, prune=prune, progress=not quiet)
-    except (StoreError, FileNotFoundError) as exc:
+            library.drop_index()
+        report = library.ingest(list(paths), prune=prune, progress=not quiet)
+    except (StoreError, EmbedderError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"Indexed {report.papers_indexed} paper(s) ({len(report.added)} new, {len(report.updated)} changed), "

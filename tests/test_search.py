@@ -1,0 +1,81 @@
+"""Hybrid retrieval: reciprocal-rank fusion, diversification across papers, BM25 that follows the index."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from retrieval.search import diversify, reciprocal_rank_fusion
+from retrieval.types import Paper
+
+
+def test_fusion_rewards_items_both_retrievers_found():
+    dense = ["a", "b", "c"]
+    lexical = ["c", "d", "a"]
+    fused = reciprocal_rank_fusion([dense, lexical], k=60)
+    assert fused["a"] == 1 / 61 + 1 / 63
+    assert fused["c"] == 1 / 63 + 1 / 61
+    assert fused["b"] == 1 / 62 and fused["d"] == 1 / 62
+    # found by both beats found once, even at the top of one list
+    assert min(fused["a"], fused["c"]) > max(fused["b"], fused["d"])
+
+
+def test_fusion_constant_flattens_rank_differences():
+    sharp = reciprocal_rank_fusion([["x", "y"]], k=1)
+    flat = reciprocal_rank_fusion([["x", "y"]], k=1000)
+    assert sharp["x"] / sharp["y"] > flat["x"] / flat["y"]
+
+
+def test_diversify_caps_each_paper_and_keeps_order():
+    ranked = ["p1-a", "p1-b", "p1-c", "p2-a", "p1-d", "p3-a", "p2-b", "p2-c"]
+    chosen = diversify(ranked, lambda item: item.split("-")[0], per_group=2, limit=5)
+    assert chosen == ["p1-a", "p1-b", "p2-a", "p3-a", "p2-b"]
+
+
+def test_long_summary_cannot_crowd_out_other_papers(shipped_library):
+    searcher = shipped_library.searcher
+    cap = shipped_library.settings.retrieval.max_chunks_per_paper
+    result = searcher.search("Reformer locality sensitive hashing attention reversible layers", k=6)
+    per_paper = Counter(hit.paper.id for hit in result.hits)
+    assert result.hits[0].paper.title.startswith("Reformer")
+    assert max(per_paper.values()) <= cap
+    assert len(per_paper) >= 6 // cap
+    # scores come best first, and every hit's paper has a per-paper score
+    assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
+    assert all(hit.paper.id in result.paper_scores for hit in result.hits)
+
+
+def test_per_paper_scores_rank_the_papers_of_a_topic(shipped_library):
+    result = shipped_library.searcher.search("mixtures of experts")
+    top = [shipped_library.searcher.papers[p].title for p in result.ranked_papers()[:2]]
+    assert {"Distributed Learning of Mixtures of Experts"} <= set(top)
+    assert any("Mixture-of-Expert" in t for t in top)
+
+
+def test_bm25_matches_word_forms_and_authors(shipped_library):
+    searcher = shipped_library.searcher
+    # "searching ... architectures" must reach "Neural Architecture Search" (stemming)
+    result = searcher.search("searching architectures automatically")
+    assert result.lexical_scores
+    titles = [searcher.papers[p].title for p in result.ranked_papers()[:3]]
+    assert any("Architecture Search" in t for t in titles)
+    # authors are indexed with the text
+    by_author = searcher.search("Kitaev Levskaya")
+    assert by_author.hits[0].paper.title.startswith("Reformer")
+
+
+def test_search_within_one_paper_returns_only_that_paper(shipped_library):
+    searcher = shipped_library.searcher
+    paper = next(p for p in searcher.papers.values() if p.title.startswith("Deep Sets"))
+    result = searcher.search("completely unrelated words about cooking pasta", paper_id=paper.id)
+    assert result.hits and {h.paper.id for h in result.hits} == {paper.id}
+
+
+def test_lexical_index_follows_the_store_version(shipped_library):
+    searcher = shipped_library.searcher
+    assert "zorblaxian" not in searcher.vocabulary
+    shipped_library.add_paper(Paper(
+        id="zorblax-1", title="Zorblaxian Gradient Folding", source="pasted",
+        text="We introduce zorblaxian gradient folding, which folds gradients along zorblaxian axes. "
+             "It trains twice as fast as plain gradient descent on toy problems."))
+    assert "zorblaxian" in searcher.vocabulary
+    assert searcher.search("zorblaxian folding").hits[0].paper.title == "Zorblaxian Gradient Folding"
