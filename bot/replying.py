@@ -76,7 +76,7 @@ def answer_in_thread(deps: Deps, client: WebClient, *, channel: str, thread_ts: 
         return None
     question_id = deps.state.record_question(
         question, channel=channel, thread_ts=thread_ts, answer=answer.answer,
-        paper_ids=[c.paper_id for c in answer.citations], abstained=answer.abstained)
+        paper_ids=answer.paper_ids, abstained=answer.abstained)
     text, blocks = answer_message(answer, feedback_value=str(question_id))
     if streamer is not None:
         streamer.stop(blocks=blocks)

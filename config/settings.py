@@ -47,6 +47,12 @@ class RetrievalSettings(_Section):
     top_k: int = Field(6, ge=1, le=50, description="Citations considered per answer.")
     candidates: int = Field(30, ge=1, le=500, description="Chunks each retriever returns before fusion.")
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant.")
+    lexical_weight: float = Field(
+        1.0, ge=0, le=10, description="Weight of whole-summary BM25 when ranking papers."
+    )
+    dense_weight: float = Field(
+        1.0, ge=0, le=10, description="Weight of the embedding similarity when ranking papers."
+    )
     max_chunks_per_paper: int = Field(
         2, ge=1, le=20, description="At most this many chunks of one paper in the evidence."
     )

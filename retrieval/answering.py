@@ -1,27 +1,32 @@
-"""A question in, an answer out: route, retrieve, decide whether to abstain, answer, verify citations.
+"""A question in, an answer out: understand it, retrieve, decide, answer, verify citations.
 
-Separate steps, each in its own module: conversation (follow-ups), metadata_questions (who
-wrote/presented what), search (hybrid retrieval), abstention, the answerer (local or LLM) and
-citations (verification). Whatever the answerer does, only verified citations come out.
+1. The question is searched as it stands, and its people and titles are found (`mentions`).
+2. Fitted decisions (`decisions`) say whether it continues the conversation, and which route it
+   takes: the catalog (people and titles), a topic list, a single question, or chit-chat.
+3. A standalone question the corpus doesn't cover is declined (off-corpus); a question about one
+   of our papers whose summary doesn't state what is asked is declined too (near miss).
+4. The answerer (local or LLM) writes from numbered passages; `citations` verifies every marker.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from prompts import is_cannot_answer
-from retrieval.abstention import abstain_reason
 from retrieval.answerers.base import AnswererUnavailable, Draft, Evidence
 from retrieval.answerers.local import LocalAnswerer
+from retrieval.catalog_answers import catalog_answer
 from retrieval.citations import cite
-from retrieval.conversation import resolve
-from retrieval.metadata_questions import MetadataAnswer, answer_metadata, header_line
+from retrieval.mentions import find_mentions
+from retrieval.question_text import clean_question, ordinal_index, refers_to_person
 from retrieval.search import SearchResult
-from retrieval.types import Answer, Citation, Paper, PaperRef, Turn
+from retrieval.signals import Question, make_question, ranked_sentences
+from retrieval.topic_answers import topic_answer
+from retrieval.types import Answer, Paper, PaperRef, Turn
 
 if TYPE_CHECKING:
     from retrieval.library import Library
@@ -29,21 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-MAX_TOPIC_PAPERS = 8
 UNCITED_NOTE = "The model's answer cited no sources, so here are the matching passages instead."
-# Questions asking for every paper on a topic, not for one fact.
-_TOPIC = re.compile(
-    r"^\s*(?:which|what)\s+(?:other\s+)?(?:papers|entries|summaries|works|articles)\b"
-    r"|\bwhat\s+(?:have|did|do)\s+we\s+(?:got|get|read|have|cover(?:ed)?)\b"
-    r"|\b(?:do|did)\s+we\s+have\s+(?:any|anything|papers|something)\b"
-    r"|\b(?:any|all|list)\s+(?:the\s+)?(?:papers|entries|summaries)\b"
-    r"|\banything\s+(?:on|about|regarding|related\s+to|covering)\b"
-    r"|\b(?:papers|entries|summaries)\s+(?:on|about|regarding|covering|related\s+to|that\s+(?:mention|discuss|cover)|mentioning)\b"
-    r"|\bwhat\s+have\s+we\b", re.I)
-# A paper belongs in a topic list when it is close to the best match both lexically (BM25 at least
-# this share of the best paper's) and semantically (cosine at most this far below the best).
-TOPIC_LEXICAL_SHARE = 0.6
-TOPIC_DENSE_MARGIN = 0.17
+CHITCHAT_ANSWER = ("I answer questions about the papers our group has read, quoting their summaries. "
+                   "Try “what does Reformer change in attention?” or “who presented the lottery ticket paper?”.")
 
 
 class QuestionError(ValueError):
@@ -59,8 +52,17 @@ def _validate(question: str) -> str:
     return question
 
 
+@dataclass
+class Prepared:
+    """A question ready for the answerer: the evidence it answers from."""
+
+    result: SearchResult
+    evidence: list[Evidence]
+    paper_ids: list[str]
+
+
 def _suggestions(result: SearchResult, papers: dict[str, Paper], limit: int = 3) -> list[PaperRef]:
-    ranked = sorted(result.paper_scores, key=result.paper_scores.get, reverse=True)[:limit]
+    ranked = result.ranked_papers()[:limit]
     return [PaperRef(p, papers[p].title, papers[p].source, result.paper_scores[p]) for p in ranked if p in papers]
 
 
@@ -71,152 +73,167 @@ def _abstention(question: str, reason: str, suggestions: list[PaperRef]) -> Answ
     return Answer(question=question, answer=text, abstained=True, suggestions=suggestions)
 
 
-def _metadata(question: str, meta: MetadataAnswer) -> Answer:
-    citations: list[Citation] = []
-    lines: list[str] = []
-    label = "presenter" if meta.kind in ("presenter", "by_presenter") else "authors"
-    for paper in meta.papers:
-        quoted = header_line(paper, label)
-        marker = ""
-        if quoted:
-            citations.append(Citation(len(citations) + 1, paper.id, paper.title, paper.source, quoted, 1.0))
-            marker = f" [{len(citations)}]"
-        if meta.kind == "authors":
-            who = ", ".join(paper.authors)
-            lines.append(f"“{paper.title}” was written by {who}.{marker}" if who else
-                         f"Our summary of “{paper.title}” doesn't list its authors.")
-        elif meta.kind == "presenter":
-            lines.append(f"{paper.presenter} presented “{paper.title}”.{marker}" if paper.presenter else
-                         f"Our notes don't say who presented “{paper.title}”.")
-        else:
-            lines.append(f"• “{paper.title}”{marker}")
-    if meta.kind == "by_presenter":
-        lines.insert(0, f"{meta.person} presented {len(meta.papers)} paper(s):")
-    elif meta.kind == "by_author":
-        lines.insert(0, f"{len(meta.papers)} of our papers list {meta.person} as an author:")
-    return Answer(question=question, answer="\n".join(lines), abstained=False, citations=citations)
+def _previous(history: Sequence[Turn], papers: dict[str, Paper]) -> tuple[list[str], tuple[str, ...]]:
+    """(paper ids, people) the latest answered turn was about."""
+    for turn in reversed(history):
+        ids = [p for p in dict.fromkeys(turn.paper_ids) if p in papers]
+        if ids:
+            mentioned = find_mentions(f"{turn.question} {turn.answer}", list(papers.values()))
+            return ids, mentioned.people
+    return [], ()
 
 
-def _evidence(result: SearchResult, first: Paper | None = None) -> list[Evidence]:
-    hits = sorted(result.hits, key=lambda h: (first is None or h.paper.id != first.id, -h.score))
-    return [Evidence(n=i + 1, paper=h.paper, text=h.chunk.text, score=h.score) for i, h in enumerate(hits)]
+def _evidence(library: "Library", q: Question, result: SearchResult, focus: str | None) -> list[Evidence]:
+    """The passages to answer from, each with its sentences scored against the question."""
+    index = library.searcher.index
+    hits = list(result.hits)
+    scores: dict[str, dict[str, float]] = {}
+    for paper_id in dict.fromkeys(h.paper.id for h in hits[:4]):
+        rows = ranked_sentences(q, paper_id, index, library.sentences)
+        scores[paper_id] = {text: combined for text, _, _, combined in rows}
+        if paper_id == focus and rows:  # the passage holding the best sentence of the best paper is evidence
+            best = rows[0][0]
+            if not any(best in " ".join(h.chunk.text.split()) for h in hits if h.paper.id == paper_id):
+                holder = next((h for h in result.candidates if h.paper.id == paper_id
+                               and best in " ".join(h.chunk.text.split())), None)
+                if holder is None:
+                    holder = library.searcher.search(best, k=1, embedding=result.embedding, paper_id=paper_id).hits[0]
+                hits.insert(0, holder)
+    return [Evidence(n=i + 1, paper=h.paper, text=h.chunk.text, score=h.score,
+                     sentence_scores=scores.get(h.paper.id)) for i, h in enumerate(hits)]
 
 
-def _topic_papers(result: SearchResult, best: Paper) -> list[str]:
-    """Every paper that matches the topic: close to the best one both lexically and semantically."""
-    top_lexical = max(result.lexical_scores.values(), default=0.0)
-    chosen = [best.id]
-    for paper_id in result.ranked_papers():
-        if paper_id in chosen or len(chosen) >= MAX_TOPIC_PAPERS:
-            continue
-        lexical_ok = top_lexical > 0 and result.lexical_scores.get(paper_id, 0.0) >= TOPIC_LEXICAL_SHARE * top_lexical
-        dense_ok = result.dense_scores.get(paper_id, 0.0) >= result.top_dense - TOPIC_DENSE_MARGIN
-        if lexical_ok and dense_ok:
-            chosen.append(paper_id)
-    return chosen
-
-
-def _topic_answer(library: "Library", question: str, search_text: str, result: SearchResult, best: Paper) -> Answer:
-    local = LocalAnswerer()
-    evidence: list[Evidence] = []
-    lines = []
-    for paper_id in _topic_papers(result, best):
-        hit = result.best_hit(paper_id)
-        if hit is None:  # the best paper of a follow-up may lie outside the candidates: search it alone
-            found = library.searcher.search(search_text, k=1, embedding=result.embedding, paper_id=paper_id).hits
-            hit = found[0] if found else None
-        if hit is None:
-            continue
-        item = Evidence(n=len(evidence) + 1, paper=hit.paper, text=hit.chunk.text,
-                        score=result.paper_scores.get(paper_id, 0.0))
-        evidence.append(item)
-        sentence = local.answer(question, [item]).text
-        lines.append(f"• “{item.paper.title}”: {sentence}")
-    header = f"{len(lines)} of our papers match:" if len(lines) > 1 else "One of our papers matches:"
-    text, citations = cite("\n".join([header, *lines]), evidence)
-    return Answer(question=question, answer=text, abstained=False, citations=citations)
-
-
-def _prepare(library: "Library", question: str, history: Sequence[Turn]):
-    """Route the question: returns (a finished Answer, None) or (None, (search text, result, evidence))."""
+def understand(library: "Library", question: str) -> Question:
+    """The question searched as it stands, with the people and titles it names."""
     searcher = library.searcher
-    papers = searcher.papers
-    resolved, referenced = resolve(question, history, papers)
-
-    def find_paper(text: str) -> Paper | None:
-        hits = searcher.search(text, k=1).hits
-        return hits[0].paper if hits else None
-
-    meta = answer_metadata(resolved, list(papers.values()), find_paper)
-    if meta is not None and meta.papers:
-        return _metadata(question, meta), None
-    search_text = f"{resolved} {referenced.title}" if referenced else resolved
-    # A follow-up about one paper is answered from that paper.
-    result = searcher.search(search_text, paper_id=referenced.id) if referenced else searcher.search(search_text)
-    best = referenced or (result.hits[0].paper if result.hits else None)
-    reason = abstain_reason(resolved, result, searcher.vocabulary, best) if not referenced else None
-    if reason:
-        return _abstention(question, reason, _suggestions(result, papers)), None
-    if _TOPIC.search(question) and not referenced:
-        return _topic_answer(library, question, search_text, result, best), None
-    return None, (result, _evidence(result, referenced))
+    index = searcher.index
+    text = clean_question(question) or question
+    embedding = searcher.embed(text)
+    result = searcher.search(text, embedding=embedding)
+    mentions = find_mentions(text, list(index.papers.values()))
+    return make_question(text, embedding, result, mentions, index)
 
 
-def _finish(library: "Library", question: str, draft: Draft, evidence: list[Evidence],
-            result: SearchResult, note: str | None = None) -> Answer:
-    papers = library.searcher.papers
+def _prepare(library: "Library", question: str, history: Sequence[Turn],
+             scope: Sequence[str] = ()) -> tuple[Answer | None, Prepared | None]:
+    """Route the question: a finished Answer, or what the answerer needs."""
+    searcher = library.searcher
+    index = searcher.index
+    papers = index.papers
+    models = library.decisions
+    q = understand(library, question)
+    text, embedding, result, mentions = q.text, q.embedding.tolist(), q.result, q.mentions
+
+    previous, previous_people = _previous(history, papers)
+    scope = [p for p in scope if p in papers]
+    followup = bool(scope)
+    if not followup and previous:
+        followup, _ = models.followup(q, previous, index)
+    if scope:
+        previous = scope
+    route, _ = models.route(q)
+
+    if route == "chitchat" and not followup:
+        return Answer(question=question, answer=CHITCHAT_ANSWER, abstained=True), None
+    if route == "catalog":
+        people = mentions.people or (previous_people if followup and refers_to_person(text) else ())
+        named: list[Paper] = list(mentions.papers)
+        if not named and not people:
+            named = [papers[p] for p in previous[:1]] if followup else [papers[p] for p in result.ranked_papers()[:1]]
+        if people or named:
+            answer = catalog_answer(question, people, named, list(papers.values()))
+            if answer.answer:
+                answer.paper_ids = [p.id for p in named] or [c.paper_id for c in answer.citations]
+                return answer, None
+
+    if followup:
+        ordinal = ordinal_index(text)
+        focus = previous
+        if ordinal is not None and -len(previous) <= ordinal < len(previous):
+            focus = [previous[ordinal]]
+        focused = searcher.search(f"{text} {papers[focus[0]].title}" if len(focus) == 1 else text,
+                                  embedding=embedding, paper_ids=focus)
+        best = focused.hits[0].paper.id if focused.hits else focus[0]
+        if not scope:
+            near, _ = models.near_miss(q, best, index, library.sentences)
+            if near and ordinal is None:
+                return _abstention(question, f"our summary of “{papers[best].title}” doesn't say that", []), None
+        return None, Prepared(focused, _evidence(library, q, focused, best), [best])
+
+    ranked = result.ranked_papers()
+    if not ranked:
+        return _abstention(question, "nothing in our papers matches", []), None
+    off, _ = models.off_corpus(q, index)
+    if off:
+        return _abstention(question, "none of our summaries covers this", _suggestions(result, papers)), None
+    if route == "topic_list":
+        members = models.topic_members(q, index) or [(ranked[0], 1.0)]
+        return topic_answer(library, q, members), None
+    best = ranked[0]
+    near, _ = models.near_miss(q, best, index, library.sentences)
+    if near:
+        return _abstention(question, f"our summary of “{papers[best].title}” doesn't say that",
+                           _suggestions(result, papers)), None
+    return None, Prepared(result, _evidence(library, q, result, best), ranked[:1])
+
+
+def _finish(question: str, draft: Draft, prepared: Prepared, papers: dict[str, Paper], note: str | None = None) -> Answer:
     if draft.abstained:
-        return _abstention(question, "the summaries don't state that", _suggestions(result, papers))
-    text, citations = cite(draft.text, evidence)
+        return _abstention(question, "the summaries don't state that", _suggestions(prepared.result, papers))
+    text, citations = cite(draft.text, prepared.evidence)
     if not citations:
-        fallback = LocalAnswerer().answer(question, evidence)
-        text, citations = cite(fallback.text, evidence)
+        fallback = LocalAnswerer().answer(question, prepared.evidence)
+        text, citations = cite(fallback.text, prepared.evidence)
         note = note or UNCITED_NOTE
-    return Answer(question=question, answer=text, abstained=False, citations=citations, note=note)
+    return Answer(question=question, answer=text, abstained=False, citations=citations, note=note,
+                  paper_ids=list(dict.fromkeys([c.paper_id for c in citations] + prepared.paper_ids)))
 
 
-def _extractive_fallback(library, question, evidence, result, exc: AnswererUnavailable) -> Answer:
+def _extractive_fallback(question: str, prepared: Prepared, papers, exc: AnswererUnavailable) -> Answer:
     log.warning("answerer unavailable, answering extractively: %s", exc.__cause__ or exc)
-    draft = LocalAnswerer().answer(question, evidence)
-    return _finish(library, question, draft, evidence, result, note=exc.user_note)
+    draft = LocalAnswerer().answer(question, prepared.evidence)
+    return _finish(question, draft, prepared, papers, note=exc.user_note)
 
 
-def answer_question(library: "Library", question: str, history: Sequence[Turn] = ()) -> Answer:
+def answer_question(library: "Library", question: str, history: Sequence[Turn] = (),
+                    scope: Sequence[str] = ()) -> Answer:
+    """Answer one question; ``scope`` (paper ids) says the question is about those papers."""
     started = time.perf_counter()
     question = _validate(question)
-    answer, prepared = _prepare(library, question, history)
+    answer, prepared = _prepare(library, question, history, scope)
     if answer is None:
-        result, evidence = prepared
+        papers = library.searcher.papers
         answerer = library.answerer
         try:
-            draft = answerer.answer(question, evidence, history)
-            answer = _finish(library, question, draft, evidence, result)
+            draft = answerer.answer(question, prepared.evidence, history)
+            answer = _finish(question, draft, prepared, papers)
         except AnswererUnavailable as exc:
-            answer = _extractive_fallback(library, question, evidence, result, exc)
+            answer = _extractive_fallback(question, prepared, papers, exc)
         answer.answerer = answerer.name
     answer.latency_ms = (time.perf_counter() - started) * 1000
     return answer
 
 
-def stream_answer(library: "Library", question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+def stream_answer(library: "Library", question: str, history: Sequence[Turn] = (),
+                  scope: Sequence[str] = ()) -> Iterator[str | Answer]:
     """Yield the answer text as the answerer writes it, then the final verified :class:`Answer`."""
     started = time.perf_counter()
     question = _validate(question)
-    answer, prepared = _prepare(library, question, history)
+    answer, prepared = _prepare(library, question, history, scope)
     if answer is None:
-        result, evidence = prepared
+        papers = library.searcher.papers
         answerer = library.answerer
         pieces: list[str] = []
         try:
-            for delta in answerer.stream(question, evidence, history):
+            for delta in answerer.stream(question, prepared.evidence, history):
                 pieces.append(delta)
                 if not is_cannot_answer(delta):  # the sentinel is for us, never for users
                     yield delta
             draft_text = "".join(pieces)
             draft = Draft(text=draft_text, abstained=is_cannot_answer(draft_text))
-            answer = _finish(library, question, draft, evidence, result)
+            answer = _finish(question, draft, prepared, papers)
         except AnswererUnavailable as exc:
-            answer = _extractive_fallback(library, question, evidence, result, exc)
+            answer = _extractive_fallback(question, prepared, papers, exc)
         answer.answerer = answerer.name
     else:
         yield answer.answer

@@ -1,102 +1,155 @@
-"""Score the answerer on a question file (the format of tests/fixtures/dev.jsonl).
+"""Score the whole answer path on labelled questions (`paperbot eval`), per category.
 
-Each line: {"id", "type": single|multi|meta|abstain, "question", "gold": [catalog ids],
-"near_miss": bool (abstain only)}. Gold ids refer to a catalog.json (id, source, title), mapped
-to this index's paper ids by source and title.
+Questions run through `Library.ask` exactly as users' do (conversations turn by turn, with the
+previous answers as history). Figures: right paper first / in the top 3, answerable questions
+refused, off-corpus / near-miss / chit-chat refused, catalog answers right, topic-list recall
+and precision, conversation turns right, snippets verbatim, latency. Retrieval alone is compared
+with plain BM25 over whole summaries and with dense search alone on the same questions.
 """
 
 from __future__ import annotations
 
-import json
 import statistics
-from dataclasses import asdict, dataclass
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrieval.citations import is_verbatim
+from retrieval.labelled import CATALOG, Conversation, Labelled, map_catalog, read_labelled
+from retrieval.question_text import ordinal_index
+from retrieval.types import Answer, Turn
 
 if TYPE_CHECKING:
     from retrieval.library import Library
+
+_NOT_RECORDED = ("doesn't record", "aren't recorded", "don't say who")
 
 
 @dataclass
 class EvalReport:
     questions: int
-    hit_at_1: float
-    hit_at_3: float
-    multi_recall: float
-    metadata_accuracy: float
-    abstention_off_corpus: float
-    abstention_near_miss: float
-    false_abstention: float
-    snippet_validity: float
+    figures: dict[str, float]  # name -> value
+    counts: dict[str, int]  # name -> how many questions the figure is over
+    retrieval: dict[str, dict[str, float]]  # ours | bm25 | dense -> hit@1, hit@3
     latency_p50_ms: float
     latency_p95_ms: float
-    failures: list[str]
+    failures: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _norm(title: str) -> str:
-    return " ".join(title.lower().split())
+def _text(answer: Answer) -> str:
+    return " ".join([answer.answer, *(c.snippet for c in answer.citations)]).lower()
 
 
-def map_catalog(catalog_path: Path, papers) -> dict[str, str]:
-    """Catalog id -> this index's paper id (by source file and title)."""
-    ours = {(p.source, _norm(p.title)): p.id for p in papers}
-    mapping = {}
-    for entry in json.loads(catalog_path.read_text()):
-        key = (entry["source"], _norm(entry["title"]))
-        if key in ours:
-            mapping[entry["id"]] = ours[key]
-    return mapping
+class _Scorer:
+    def __init__(self, papers):
+        self.by_id = {p.id: p for p in papers}
+        self.values: dict[str, list[float]] = defaultdict(list)
+        self.failures: list[str] = []
 
+    def add(self, name: str, value: float | bool) -> None:
+        self.values[name].append(float(value))
 
-def _ratio(values: list[bool]) -> float:
-    return sum(values) / len(values) if values else 1.0
-
-
-def evaluate(library: "Library", questions_path: Path, catalog_path: Path | None = None) -> EvalReport:
-    catalog_path = catalog_path or questions_path.with_name("catalog.json")
-    papers = library.papers()
-    by_id = {p.id: p for p in papers}
-    mapping = map_catalog(catalog_path, papers)
-    rows = [json.loads(line) for line in questions_path.read_text().splitlines() if line.strip()]
-    library.searcher.search("warm-up")  # load the model and the BM25 index before timing anything
-    hit1, hit3, recall, meta, off, near, false_abs, valid, latencies, failures = ([] for _ in range(10))
-    for row in rows:
-        answer = library.ask(row["question"])
-        latencies.append(answer.latency_ms)
-        cited = list(dict.fromkeys(c.paper_id for c in answer.citations))
-        gold = [mapping.get(g, f"unmapped:{g}") for g in row.get("gold", [])]
+    def judge(self, item: Labelled, answer: Answer, gold: Sequence[str] | None = None) -> bool:
+        """Score one answer by its question's type; True when it is right."""
+        gold = list(gold if gold is not None else item.gold)
         for c in answer.citations:
-            valid.append(c.paper_id in by_id and is_verbatim(c.snippet, by_id[c.paper_id]))
-        kind = row["type"]
-        if kind == "abstain":
-            (near if row.get("near_miss") else off).append(answer.abstained)
-            if not answer.abstained:
-                failures.append(f"{row['id']}: should abstain")
-            continue
-        false_abs.append(answer.abstained)
-        ok1 = bool(cited) and cited[0] in gold
-        hit1.append(ok1 if kind != "multi" else bool(set(cited[:1]) & set(gold)))
-        hit3.append(bool(set(cited[:3]) & set(gold)))
-        if kind == "multi":
-            recall.append(len(set(cited) & set(gold)) / len(gold))
-        if kind == "meta":
-            expected = [k.lower() for k in row.get("keywords", [])]
-            meta.append(ok1 and all(k in answer.answer.lower() for k in expected))
-        if not hit3[-1] or answer.abstained:
-            failures.append(f"{row['id']}: cited {cited[:3]} gold {gold}")
+            self.add("snippets verbatim", c.paper_id in self.by_id and is_verbatim(c.snippet, self.by_id[c.paper_id]))
+        about = answer.paper_ids
+        kind = item.type
+        if kind in ("off_corpus", "near_miss", "chitchat"):
+            self.add(f"{kind.replace('_', '-')} refused", answer.abstained)
+            ok = answer.abstained
+        elif kind == "single":
+            self.add("answerable refused", answer.abstained)
+            top1 = bool(about) and about[0] in gold and not answer.abstained
+            self.add("hit@1", top1)
+            self.add("hit@3", bool(set(about[:3]) & set(gold)) and not answer.abstained)
+            if item.answer_terms and top1:
+                self.add("answer quoted (terms present)", any(t.lower() in _text(answer) for t in item.answer_terms))
+            ok = top1
+        elif kind == "catalog":
+            text = _text(answer)
+            if item.field == "missing":
+                ok = any(n in text for n in _NOT_RECORDED) and not any(n.lower() in text for n in item.expect)
+            else:
+                ok = not answer.abstained and all(name.lower() in text for name in item.expect)
+                if item.field == "yes_no" and item.yes is not None:
+                    ok = ok and answer.answer.lower().startswith("yes" if item.yes else "no")
+            self.add("catalog right", ok)
+            self.add(f"catalog right: {item.field or 'other'}", ok)
+        elif kind == "topic_list":
+            found = set(about) & set(gold)
+            recall = len(found) / len(gold) if gold else 1.0
+            self.add("topic-list recall", recall)
+            self.add("topic-list precision", len(found) / len(set(about)) if about else 0.0)
+            ok = recall >= 0.99
+        else:
+            ok = False
+        if not ok:
+            self.failures.append(f"{item.id} [{kind}] {item.question!r} -> {answer.answer[:120]!r} about {about[:3]} gold {gold}")
+        return ok
+
+
+def _retrieval(library: "Library", singles: Sequence[Labelled]) -> dict[str, dict[str, float]]:
+    """Right paper first / in top 3 for single questions: ours, BM25 whole summaries, dense alone."""
+    from retrieval.question_text import clean_question
+
+    hits: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    for item in singles:
+        result = library.searcher.search(clean_question(item.question))
+        rankings = {
+            "ours (fused papers)": result.ranked_papers(),
+            "bm25s, whole summaries": sorted(result.lexical_scores, key=result.lexical_scores.get, reverse=True),
+            "dense alone": sorted(result.dense_scores, key=result.dense_scores.get, reverse=True),
+        }
+        for name, ranked in rankings.items():
+            hits[name].append((bool(ranked) and ranked[0] in item.gold, bool(set(ranked[:3]) & set(item.gold))))
+    return {name: {"hit@1": statistics.mean(a for a, _ in v), "hit@3": statistics.mean(b for _, b in v)}
+            for name, v in hits.items() if v}
+
+
+def evaluate(library: "Library", paths: Sequence[Path], catalog_path: Path | None = None) -> EvalReport:
+    papers = library.papers()
+    mapping = map_catalog(catalog_path or CATALOG, papers)
+    singles, conversations = read_labelled(paths, mapping)
+    library.searcher.search("warm-up")  # load the model and the indexes before timing anything
+    scorer = _Scorer(papers)
+    latencies = []
+    for item in singles:
+        answer = library.ask(item.question)
+        latencies.append(answer.latency_ms)
+        scorer.judge(item, answer)
+    for conversation in conversations:
+        _conversation(library, conversation, scorer, latencies)
     latencies.sort()
+    figures = {name: statistics.mean(v) for name, v in sorted(scorer.values.items())}
+    counts = {name: len(v) for name, v in sorted(scorer.values.items())}
     return EvalReport(
-        questions=len(rows), hit_at_1=_ratio(hit1), hit_at_3=_ratio(hit3),
-        multi_recall=statistics.mean(recall) if recall else 1.0, metadata_accuracy=_ratio(meta),
-        abstention_off_corpus=_ratio(off), abstention_near_miss=_ratio(near),
-        false_abstention=sum(false_abs) / len(false_abs) if false_abs else 0.0,
-        snippet_validity=_ratio(valid),
+        questions=len(singles) + sum(len(c.turns) for c in conversations), figures=figures, counts=counts,
+        retrieval=_retrieval(library, [s for s in singles if s.type == "single"]),
         latency_p50_ms=statistics.median(latencies) if latencies else 0.0,
         latency_p95_ms=latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else 0.0,
-        failures=failures,
-    )
+        failures=scorer.failures)
+
+
+def _conversation(library: "Library", conversation: Conversation, scorer: _Scorer, latencies: list[float]) -> None:
+    history: list[Turn] = []
+    previous_gold: list[str] = []
+    for turn in conversation.turns:
+        answer = library.ask(turn.question, history)
+        latencies.append(answer.latency_ms)
+        gold = list(turn.gold)
+        ordinal = ordinal_index(turn.question)
+        if turn.followup and ordinal is not None and history and set(previous_gold) <= set(history[-1].paper_ids):
+            # "the second one" means the second paper the previous answer showed, in its order.
+            shown = list(history[-1].paper_ids)
+            if -len(shown) <= ordinal < len(shown):
+                gold = [shown[ordinal]]
+        scorer.add("conversation turns right", scorer.judge(turn, answer, gold))
+        history.append(Turn(turn.question, answer.answer, tuple(answer.paper_ids)))
+        previous_gold = list(turn.gold) or previous_gold

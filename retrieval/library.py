@@ -41,6 +41,19 @@ class Library:
         return HybridSearcher(self.store, self.embedder, self.settings.retrieval)
 
     @cached_property
+    def sentences(self):
+        from retrieval.sentences import SentenceIndex
+
+        return SentenceIndex(self.embedder)
+
+    @cached_property
+    def decisions(self):
+        from retrieval.decisions import load_models
+        from retrieval.embeddings import embedder_id
+
+        return load_models(self.settings.data_dir, embedder_id(self.settings))
+
+    @cached_property
     def answerer(self):
         from retrieval.answerers import build_answerer
 
@@ -99,13 +112,14 @@ class Library:
 
     # -- questions ---------------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), scope: Sequence[str] = ()) -> Answer:
+        """Answer a question; ``scope`` (paper ids) when it is asked about those papers."""
         from retrieval.answering import answer_question
 
-        return answer_question(self, question, history)
+        return answer_question(self, question, history, scope)
 
-    def ask_stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, history: Sequence[Turn] = (), scope: Sequence[str] = ()) -> Iterator[str | Answer]:
         """Yield text deltas as the answerer writes them, then the final, verified :class:`Answer`."""
         from retrieval.answering import stream_answer
 
-        return stream_answer(self, question, history)
+        return stream_answer(self, question, history, scope)

@@ -85,7 +85,7 @@ def content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", normalize(text)) if w not in _STOPWORDS]
 
 
-def _with_parts(words: list[str]) -> list[str]:
+def with_parts(words: list[str]) -> list[str]:
     """The words plus the parts of hyphenated ones ('chiao-lun' -> 'chiao', 'lun')."""
     return words + [part for w in words if "-" in w for part in w.split("-")]
 
@@ -93,10 +93,10 @@ def _with_parts(words: list[str]) -> list[str]:
 def _title_words(title: str) -> list[str]:
     # Also the name before a colon written as one word ("u2net" for "U$^2$-Net: …").
     head = re.sub(r"[^a-z0-9]", "", normalize(title.split(":", 1)[0]))
-    return _with_parts(content_words(title)) + ([head] if head and len(head) <= 20 else [])
+    return with_parts(content_words(title)) + ([head] if head and len(head) <= 20 else [])
 
 
-def _word_similarity(query_word: str, word: str) -> float:
+def word_similarity(query_word: str, word: str) -> float:
     if query_word == word:
         return 1.0
     if len(query_word) <= _SHORT_WORD or len(word) <= _SHORT_WORD:
@@ -108,7 +108,7 @@ def _coverage(query_words: Sequence[str], target_words: Sequence[str]) -> float:
     """Mean over query words of the best similarity to any target word."""
     if not target_words:
         return 0.0
-    return sum(max(_word_similarity(q, t) for t in target_words) for q in query_words) / len(query_words)
+    return sum(max(word_similarity(q, t) for t in target_words) for q in query_words) / len(query_words)
 
 
 def _title_score(query_words: Sequence[str], title: str) -> float:
@@ -125,7 +125,7 @@ def _title_score(query_words: Sequence[str], title: str) -> float:
 
 def _name_score(query_words: Sequence[str], name: str) -> float:
     """How well the query names this person: all of it ('hongbo tian') or part ('frankle')."""
-    name_words = _with_parts(content_words(name))
+    name_words = with_parts(content_words(name))
     if not name_words or len(query_words) > len(name_words):
         return 0.0
     return _coverage(query_words, name_words)

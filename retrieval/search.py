@@ -1,13 +1,17 @@
-"""Hybrid retrieval: Chroma dense search plus BM25 (bm25s), fused by reciprocal rank.
+"""Hybrid retrieval: papers ranked on whole-summary BM25 and dense chunk evidence, then passages.
 
-Results are diversified across papers (at most ``max_chunks_per_paper`` chunks of one paper),
-so one long summary can't crowd out the rest. The BM25 index is built from the store's chunks
-(with each paper's title, authors and presenter) and rebuilt only when the index version changes.
+Two steps. Papers are ranked by fusing two rankings by reciprocal rank: BM25 (bm25s) over each
+whole summary with its title, authors and presenter, and the best cosine of any of the paper's
+chunks (Chroma). Then, within the best papers, the passages (chunks) that match the question best
+become the evidence: at most ``max_chunks_per_paper`` per paper, so one long summary can't crowd
+out the rest. Query words the corpus has never seen are corrected to its nearest word first
+("refomer" -> "reformer"). The indexes are rebuilt only when the store's version changes.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections import defaultdict
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 import bm25s
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
+from rapidfuzz import fuzz, process
 
 from config.settings import RetrievalSettings
 from retrieval.text_match import STOPWORDS
@@ -26,20 +31,25 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index buil
 
 # Question scaffolding ("which papers", "what have we read") must not match every summary.
 _BM25_STOPWORDS = sorted(set(STOPWORDS_EN) | STOPWORDS)
+_STOPWORD_SET = frozenset(_BM25_STOPWORDS)
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_ALPHA = re.compile(r"[a-z]+")
+SPELLING_MATCH = 84  # rapidfuzz ratio a query word needs to be read as a corpus word
 
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[Hashable]], k: int) -> dict[Hashable, float]:
-    """Sum of 1 / (k + rank) over every ranking an item appears in (rank counted from 1)."""
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[Hashable]], k: int,
+                           weights: Sequence[float] | None = None) -> dict[Hashable, float]:
+    """Sum of weight / (k + rank) over every ranking an item appears in (rank counted from 1)."""
     fused: dict[Hashable, float] = defaultdict(float)
-    for ranking in rankings:
+    for index, ranking in enumerate(rankings):
+        weight = weights[index] if weights else 1.0
         for rank, item in enumerate(ranking, start=1):
-            fused[item] += 1.0 / (k + rank)
+            fused[item] += weight / (k + rank)
     return dict(fused)
 
 
@@ -62,19 +72,20 @@ def diversify(ranked: Sequence[Hashable], group_of: Callable[[Hashable], str], p
 class Hit:
     chunk: Chunk
     paper: Paper
-    score: float  # fused reciprocal-rank score
+    score: float  # the paper's fused score (evidence is ordered by paper, then passage)
     dense: float  # cosine similarity of the chunk to the question (0 if only BM25 found it)
 
 
 @dataclass
 class SearchResult:
-    hits: list[Hit]  # diversified, best first
-    paper_scores: dict[str, float] = field(default_factory=dict)  # best fused score per paper, all candidates
-    lexical_scores: dict[str, float] = field(default_factory=dict)  # best BM25 score per paper
-    dense_scores: dict[str, float] = field(default_factory=dict)  # best cosine per paper
+    hits: list[Hit]  # the evidence: best papers first, their best passages
+    paper_scores: dict[str, float] = field(default_factory=dict)  # fused score per candidate paper
+    lexical_scores: dict[str, float] = field(default_factory=dict)  # whole-summary BM25 per paper
+    dense_scores: dict[str, float] = field(default_factory=dict)  # best chunk cosine per paper
     top_dense: float = 0.0
     embedding: list[float] | None = None  # the question's embedding, reusable for follow-up searches
-    candidates: list[Hit] = field(default_factory=list)  # every fused chunk, best first, not diversified
+    candidates: list[Hit] = field(default_factory=list)  # every candidate chunk, best first
+    query: str = ""  # the query as searched (spelling corrected)
 
     def best_hit(self, paper_id: str) -> Hit | None:
         return next((h for h in self.candidates if h.paper.id == paper_id), None)
@@ -83,30 +94,77 @@ class SearchResult:
         return sorted(self.paper_scores, key=self.paper_scores.get, reverse=True)
 
 
-class _LexicalIndex:
-    """BM25 over chunk texts with their paper's title, authors and presenter (stemmed, no stopwords)."""
+class _BM25:
+    """BM25 over texts (stemmed, no stopwords); search returns (index, score) best first."""
 
-    def __init__(self, chunks: list[Chunk], papers: dict[str, Paper]):
-        self.chunks = chunks
-        self._stemmer = Stemmer.Stemmer("english")
-        corpus = []
-        for chunk in chunks:
-            paper = papers[chunk.paper_id]
-            corpus.append(" ".join([paper.title, " ".join(paper.authors), paper.presenter or "", chunk.text]))
-        self.vocabulary = set(w for text in corpus for w in words(text))
+    def __init__(self, texts: list[str], stemmer):
+        self._stemmer = stemmer
+        self._size = len(texts)
         self._bm25 = bm25s.BM25()
-        if corpus:
-            tokens = bm25s.tokenize(corpus, stopwords=_BM25_STOPWORDS, stemmer=self._stemmer, show_progress=False)
+        if texts:
+            tokens = bm25s.tokenize(texts, stopwords=_BM25_STOPWORDS, stemmer=stemmer, show_progress=False)
             self._bm25.index(tokens, show_progress=False)
 
-    def search(self, query: str, k: int) -> list[tuple[Chunk, float]]:
-        if not self.chunks:
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        if not self._size:
             return []
         tokens = bm25s.tokenize([query], stopwords=_BM25_STOPWORDS, stemmer=self._stemmer, show_progress=False)
         if not tokens.vocab:
             return []
-        docs, scores = self._bm25.retrieve(tokens, k=min(k, len(self.chunks)), show_progress=False, n_threads=1)
-        return [(self.chunks[int(i)], float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+        docs, scores = self._bm25.retrieve(tokens, k=min(k, self._size), show_progress=False, n_threads=1)
+        return [(int(i), float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+
+
+class CorpusIndex:
+    """What one index generation needs in memory: papers, chunks, both BM25 indexes, term statistics."""
+
+    def __init__(self, papers: dict[str, Paper], chunks: list[Chunk]):
+        self.papers = papers
+        self.chunks = chunks
+        self.stemmer = Stemmer.Stemmer("english")
+        self.chunks_of: dict[str, list[Chunk]] = defaultdict(list)
+        for chunk in chunks:
+            self.chunks_of[chunk.paper_id].append(chunk)
+        self.paper_ids = list(papers)
+        paper_texts = [self.paper_text(papers[p]) for p in self.paper_ids]
+        self.paper_bm25 = _BM25(paper_texts, self.stemmer)
+        self.chunk_bm25 = _BM25([self.paper_heading(papers[c.paper_id]) + " " + c.text for c in chunks], self.stemmer)
+        self.vocabulary = {w for text in paper_texts for w in words(text)}
+        self._spelling_choices = sorted(w for w in self.vocabulary if w.isalpha() and len(w) >= 4)
+        # Document frequency of each stem (in how many papers it occurs): IDF for the decisions.
+        self.paper_stems: dict[str, frozenset[str]] = {}
+        df: dict[str, int] = defaultdict(int)
+        for paper_id, text in zip(self.paper_ids, paper_texts):
+            stems = frozenset(self.stems(text))
+            self.paper_stems[paper_id] = stems
+            for stem in stems:
+                df[stem] += 1
+        self.document_frequency = dict(df)
+
+    @staticmethod
+    def paper_heading(paper: Paper) -> str:
+        return " ".join([paper.title, " ".join(paper.authors), paper.presenter or ""])
+
+    def paper_text(self, paper: Paper) -> str:
+        return f"{self.paper_heading(paper)} {paper.text}"
+
+    def stems(self, text: str) -> list[str]:
+        return self.stemmer.stemWords([w for w in words(text) if w not in _STOPWORD_SET and len(w) > 1])
+
+    def idf(self, stem: str) -> float:
+        """Rarer stems weigh more; a stem no paper has weighs most."""
+        n = len(self.paper_ids)
+        return math.log((n + 1) / (self.document_frequency.get(stem, 0) + 0.5))
+
+    def correct_spelling(self, text: str) -> str:
+        """Words the corpus doesn't have, replaced by the closest word it has (if one is close)."""
+        def fix(match: re.Match) -> str:
+            word = match.group(0)
+            if len(word) < 5 or word in self.vocabulary or word in _STOPWORD_SET:
+                return word
+            found = process.extractOne(word, self._spelling_choices, scorer=fuzz.ratio, score_cutoff=SPELLING_MATCH)
+            return found[0] if found else word
+        return _ALPHA.sub(fix, text.lower())
 
 
 class HybridSearcher:
@@ -116,78 +174,86 @@ class HybridSearcher:
         self.settings = settings
         self._lock = threading.Lock()
         self._version: str | None = None
-        self._lexical: _LexicalIndex | None = None
-        self._papers: dict[str, Paper] = {}
-        self._chunks_of: dict[str, list[Chunk]] = {}
+        self._index: CorpusIndex | None = None
 
     def refresh(self) -> None:
-        """Rebuild the BM25 index and paper cache if the index changed since last time."""
+        """Rebuild the in-memory indexes if the store changed since last time."""
         version = self.store.version()
         with self._lock:
             if version == self._version:
                 return
             papers = {p.id: p for p in self.store.papers()}
             chunks = [c for c in self.store.chunks() if c.paper_id in papers]
-            chunks_of: dict[str, list[Chunk]] = defaultdict(list)
-            for chunk in chunks:
-                chunks_of[chunk.paper_id].append(chunk)
-            self._lexical, self._papers, self._chunks_of = _LexicalIndex(chunks, papers), papers, dict(chunks_of)
+            self._index = CorpusIndex(papers, chunks)
             self._version = version
 
     @property
-    def papers(self) -> dict[str, Paper]:
+    def index(self) -> CorpusIndex:
         self.refresh()
-        return self._papers
+        return self._index
+
+    @property
+    def papers(self) -> dict[str, Paper]:
+        return self.index.papers
 
     @property
     def vocabulary(self) -> set[str]:
-        self.refresh()
-        return self._lexical.vocabulary if self._lexical else set()
+        return self.index.vocabulary
 
     def embed(self, text: str) -> list[float]:
         return self.embedder.get_query_embedding(text)
 
     def search(self, query: str, k: int | None = None, *, embedding: list[float] | None = None,
-               paper_id: str | None = None) -> SearchResult:
-        """Best chunks for the query; with ``paper_id``, only that paper's chunks (not diversified)."""
-        self.refresh()
+               paper_id: str | None = None, paper_ids: Sequence[str] | None = None) -> SearchResult:
+        """The best papers for the query and their best passages.
+
+        With ``paper_id`` (or ``paper_ids``), only those papers' passages are evidence: a follow-up
+        about papers already named is answered from them.
+        """
+        index = self.index
         k = k or self.settings.top_k
         embedding = embedding if embedding is not None else self.embed(query)
+        corrected = index.correct_spelling(query)
         dense = self.store.query(embedding, self.settings.candidates)
-        lexical = self._lexical.search(query, self.settings.candidates) if self._lexical else []
+        dense = [d for d in dense if d.chunk.paper_id in index.papers]
+        lexical_papers = [(index.paper_ids[i], s) for i, s in index.paper_bm25.search(corrected, self.settings.candidates)]
+        lexical_chunks = [(index.chunks[i], s) for i, s in index.chunk_bm25.search(corrected, self.settings.candidates)]
 
-        chunks: dict[str, Chunk] = {hit.chunk.id: hit.chunk for hit in dense}
-        chunks.update((chunk.id, chunk) for chunk, _ in lexical)
-        fused = reciprocal_rank_fusion([[h.chunk.id for h in dense], [c.id for c, _ in lexical]],
-                                       self.settings.rrf_k)
-        ranked = [c for c in sorted(fused, key=fused.get, reverse=True) if chunks[c].paper_id in self._papers]
+        dense_scores: dict[str, float] = {}
+        for scored in dense:
+            dense_scores[scored.chunk.paper_id] = max(scored.score, dense_scores.get(scored.chunk.paper_id, -1.0))
+        lexical_scores = dict(lexical_papers)
+        dense_ranking = sorted(dense_scores, key=dense_scores.get, reverse=True)
+        paper_scores = reciprocal_rank_fusion(
+            [[p for p, _ in lexical_papers], dense_ranking], self.settings.rrf_k,
+            [self.settings.lexical_weight, self.settings.dense_weight])
 
-        paper_scores: dict[str, float] = {}
-        for chunk_id in ranked:
-            paper_scores.setdefault(chunks[chunk_id].paper_id, fused[chunk_id])
-        if paper_id is not None:
-            # That paper's best chunks, then (if retrieval missed them) the rest in reading order.
-            own = self._chunks_of.get(paper_id, [])
-            chunks.update((c.id, c) for c in own)
-            retrieved = [c for c in ranked if chunks[c].paper_id == paper_id]
-            chosen = list(dict.fromkeys(retrieved + [c.id for c in own]))[:k]
-            fused = {c: fused.get(c, 0.0) for c in chosen} | fused
+        # Passages: each chunk's own fused rank among the chunks, within its paper's rank.
+        chunks: dict[str, Chunk] = {d.chunk.id: d.chunk for d in dense}
+        chunks.update((c.id, c) for c, _ in lexical_chunks)
+        chunk_fused = reciprocal_rank_fusion([[d.chunk.id for d in dense], [c.id for c, _ in lexical_chunks]],
+                                             self.settings.rrf_k)
+        dense_by_chunk = {d.chunk.id: d.score for d in dense}
+        wanted = list(dict.fromkeys(paper_ids or ([paper_id] if paper_id else [])))
+        if wanted:
+            for pid in wanted:  # passages retrieval missed, in reading order, after the retrieved ones
+                chunks.update((c.id, c) for c in index.chunks_of.get(pid, []))
+            order = {pid: i for i, pid in enumerate(wanted)}
+            pool = [c for c in chunks.values() if c.paper_id in order]
+            pool.sort(key=lambda c: (order[c.paper_id], -chunk_fused.get(c.id, 0.0), c.position))
+            chosen = diversify([c.id for c in pool], lambda c: chunks[c].paper_id,
+                               max(self.settings.max_chunks_per_paper, k // len(wanted)), k)
         else:
+            ranked = sorted(chunks, key=lambda c: (-paper_scores.get(chunks[c].paper_id, 0.0), -chunk_fused[c]))
             chosen = diversify(ranked, lambda c: chunks[c].paper_id, self.settings.max_chunks_per_paper, k)
-        dense_by_chunk = {scored.chunk.id: scored.score for scored in dense}
 
         def make_hit(chunk_id: str) -> Hit:
             chunk = chunks[chunk_id]
-            return Hit(chunk, self._papers[chunk.paper_id], fused[chunk_id], dense_by_chunk.get(chunk_id, 0.0))
+            return Hit(chunk, index.papers[chunk.paper_id], paper_scores.get(chunk.paper_id, 0.0),
+                       dense_by_chunk.get(chunk_id, 0.0))
 
-        lexical_scores: dict[str, float] = {}
-        for chunk, score in lexical:
-            lexical_scores[chunk.paper_id] = max(score, lexical_scores.get(chunk.paper_id, 0.0))
-        dense_scores: dict[str, float] = {}
-        for scored in dense:
-            paper = scored.chunk.paper_id
-            dense_scores[paper] = max(scored.score, dense_scores.get(paper, 0.0))
+        everything = sorted(chunks, key=lambda c: (-paper_scores.get(chunks[c].paper_id, 0.0), -chunk_fused.get(c, 0.0)))
         return SearchResult(hits=[make_hit(c) for c in chosen], paper_scores=paper_scores,
                             lexical_scores=lexical_scores, dense_scores=dense_scores,
                             top_dense=max(dense_scores.values(), default=0.0), embedding=embedding,
-                            candidates=[make_hit(c) for c in ranked])
+                            candidates=[make_hit(c) for c in everything], query=corrected)

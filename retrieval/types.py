@@ -90,6 +90,11 @@ class Answer:
     note: str | None = None  # one line for the user, e.g. "The LLM timed out; extractive answer."
     suggestions: list[PaperRef] = field(default_factory=list)
     answerer: str = "local"
+    paper_ids: list[str] = field(default_factory=list)  # the papers the answer is about, best first
+
+    def __post_init__(self):
+        if not self.paper_ids:
+            self.paper_ids = list(dict.fromkeys(c.paper_id for c in self.citations))
 
     def to_dict(self) -> dict:
         """The answer contract of `paperbot ask --json` (see README)."""
@@ -98,6 +103,7 @@ class Answer:
             "answer": self.answer,
             "abstained": self.abstained,
             "latency_ms": round(self.latency_ms, 1),
+            "note": self.note,
             "citations": [c.to_dict() for c in self.citations],
         }
 

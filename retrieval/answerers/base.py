@@ -21,6 +21,8 @@ class Evidence:
     paper: Paper
     text: str  # verbatim chunk text
     score: float
+    # How well each sentence of the paper answers the question (retrieval's scores), if known.
+    sentence_scores: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)

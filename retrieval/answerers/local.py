@@ -1,5 +1,7 @@
-"""The offline answerer: the answer is the evidence's most relevant sentences, verbatim, each cited.
+"""The offline answerer: the sentences of the evidence that answer the question, verbatim, each cited.
 
+Sentences are scored by retrieval's per-sentence relevance (embedding similarity plus how much of
+what the question asks they contain) when the evidence carries it, else by shared words alone.
 Deterministic and instant; it never states anything the summaries don't say word for word.
 """
 
@@ -12,17 +14,18 @@ from retrieval.citations import sentences
 from retrieval.text_match import content_words
 from retrieval.types import Turn
 
-MAX_SENTENCES = 3
-MAX_PER_PAPER = 2
+MAX_SENTENCES = 2
+MIN_WORDS = 5  # shorter pieces are headings or fragments, not answers
+KEEP_SHARE = 0.85  # a further sentence must score this share of the best one
 
 
-def _score(question_words: set[str], sentence: str) -> float:
+def _lexical(question_words: set[str], sentence: str) -> float:
     words = set(content_words(sentence))
     if not words:
         return 0.0
     hits = question_words & words
     # Longer (rarer) words carry more meaning than short ones.
-    return sum(min(len(w), 10) for w in hits) / (len(words) ** 0.3)
+    return sum(min(len(w), 10) for w in hits) / (len(words) ** 0.3) / 20.0
 
 
 class LocalAnswerer:
@@ -38,22 +41,24 @@ class LocalAnswerer:
         candidates = []
         for rank, item in enumerate(evidence):
             for position, sentence in enumerate(sentences(item.text)):
-                if position == 0 and sentence[:1].islower():
-                    continue  # a chunk may start mid-sentence: don't quote half a sentence
+                if len(sentence.split()) < MIN_WORDS or (position == 0 and sentence[:1].islower()):
+                    continue  # a heading, or half a sentence where a chunk starts
+                known = (item.sentence_scores or {}).get(sentence)
+                score = known if known is not None else _lexical(question_words, sentence)
                 # Earlier evidence is more relevant: a small prior breaks ties in its favour.
-                score = _score(question_words, sentence) + 0.6 / (rank + 1)
-                candidates.append((score, rank, position, sentence, item))
+                candidates.append((score + 0.02 / (rank + 1), rank, position, sentence, item))
+        if not candidates:
+            return Draft(text="", abstained=True)
         candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
-        best = candidates[0][0]
-        chosen, per_paper = [], {}
-        for score, rank, position, sentence, item in candidates:
-            if len(chosen) >= MAX_SENTENCES or score < 0.5 * best:
+        best_score, best_paper = candidates[0][0], candidates[0][4].paper.id
+        chosen = []
+        for candidate in candidates:
+            score, _, _, sentence, item = candidate
+            if len(chosen) >= MAX_SENTENCES or score < KEEP_SHARE * best_score:
                 break
-            if per_paper.get(item.paper.id, 0) >= MAX_PER_PAPER or any(sentence == c[3] for c in chosen):
-                continue
-            per_paper[item.paper.id] = per_paper.get(item.paper.id, 0) + 1
-            chosen.append((score, rank, position, sentence, item))
-        # Read in evidence order, and in the summary's own order within a passage.
+            if item.paper.id == best_paper and all(sentence != c[3] for c in chosen):
+                chosen.append(candidate)
+        # Read in the summary's own order.
         chosen.sort(key=lambda c: (c[1], c[2]))
         return Draft(text=" ".join(f"{c[3]} [{c[4].n}]" for c in chosen))
 

@@ -1,0 +1,113 @@
+"""The fitted decisions: question route, off-corpus, near miss, topic-list membership, follow-up.
+
+Each is a logistic regression (`retrieval.linear_model`) over the features of `retrieval.signals`,
+fitted by `paperbot eval --fit` on the labelled questions in `retrieval/labels/train/` for one
+embedder (the route reads the question's embedding, so it belongs to that vector space). The
+fitted parameters are a JSON file: `PAPERBOT_DATA_DIR/models/<embedder>.json` when fitted
+locally, else the one shipped for the default embedder in `retrieval/fitted/`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrieval.linear_model import LinearModel
+from retrieval.search import CorpusIndex
+from retrieval.sentences import SentenceIndex
+from retrieval.signals import (
+    Question,
+    followup_features,
+    near_miss_features,
+    off_corpus_features,
+    route_features,
+    topic_member_features,
+)
+
+SHIPPED_DIR = Path(__file__).parent / "fitted"
+ROUTES = ("catalog", "topic_list", "single", "chitchat")
+MODEL_NAMES = ("route", "off_corpus", "near_miss", "topic_member", "followup")
+TOPIC_CANDIDATES = 12
+
+
+class ModelsMissingError(RuntimeError):
+    """No fitted decisions for this embedder; the message says how to fit them."""
+
+
+def file_name(embedder_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", embedder_id) + ".json"
+
+
+@dataclass
+class DecisionModels:
+    embedder: str
+    models: dict[str, LinearModel]
+    report: dict = field(default_factory=dict)  # what they were fitted on and their k-fold figures
+
+    def route(self, q: Question) -> tuple[str, dict[str, float]]:
+        model = self.models["route"]
+        probs = model.probabilities(route_features(q))
+        return max(probs, key=probs.get), probs
+
+    def off_corpus(self, q: Question, index: CorpusIndex) -> tuple[bool, float]:
+        return self._binary("off_corpus", off_corpus_features(q, index))
+
+    def near_miss(self, q: Question, paper_id: str, index: CorpusIndex, sentences: SentenceIndex) -> tuple[bool, float]:
+        return self._binary("near_miss", near_miss_features(q, paper_id, index, sentences))
+
+    def followup(self, q: Question, previous: list[str], index: CorpusIndex) -> tuple[bool, float]:
+        return self._binary("followup", followup_features(q, previous, index))
+
+    def topic_members(self, q: Question, index: CorpusIndex) -> list[tuple[str, float]]:
+        """Candidate papers that belong in the list, with their probability, best first."""
+        model = self.models["topic_member"]
+        members = []
+        for rank, paper_id in enumerate(q.result.ranked_papers()[:TOPIC_CANDIDATES]):
+            p = model.probabilities(topic_member_features(q, paper_id, rank, index))[model.classes[1]]
+            if p >= model.threshold:
+                members.append((paper_id, p))
+        return sorted(members, key=lambda m: -m[1])
+
+    def _binary(self, name: str, x: list[float]) -> tuple[bool, float]:
+        model = self.models[name]
+        p = model.probabilities(x)[model.classes[1]]
+        return p >= model.threshold, p
+
+    # -- files -------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        return {"embedder": self.embedder, "report": self.report,
+                "models": {name: model.to_dict() for name, model in self.models.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DecisionModels":
+        missing = [n for n in MODEL_NAMES if n not in data.get("models", {})]
+        if missing:
+            raise ModelsMissingError(f"fitted decisions lack {', '.join(missing)}: re-run `paperbot eval --fit`")
+        return cls(embedder=data["embedder"], report=data.get("report", {}),
+                   models={n: LinearModel.from_dict(m) for n, m in data["models"].items()})
+
+    def save(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_dict()))
+        tmp.replace(path)  # readers never see half a file
+        return path
+
+
+def local_path(data_dir: Path, embedder_id: str) -> Path:
+    return data_dir / "models" / file_name(embedder_id)
+
+
+def load_models(data_dir: Path, embedder_id: str) -> DecisionModels:
+    """The decisions fitted for this embedder: fitted locally if so, else shipped."""
+    for path in (local_path(data_dir, embedder_id), SHIPPED_DIR / file_name(embedder_id)):
+        if path.exists():
+            models = DecisionModels.from_dict(json.loads(path.read_text()))
+            if models.embedder != embedder_id:
+                raise ModelsMissingError(f"{path} was fitted for {models.embedder}, not {embedder_id}")
+            return models
+    raise ModelsMissingError(
+        f"no fitted decisions for the embedder {embedder_id}: run `paperbot eval --fit` once after ingesting")

@@ -1,0 +1,61 @@
+"""Question text as people type it in Slack: markup removed, and a few lexical cues.
+
+The cues (words that refer back, ordinals, asking for a quantity) are *features* for the fitted
+decision models in `retrieval.decisions`; none of them decides anything on its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+_USER = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#C[A-Z0-9]+\|([^>]*)>")
+_LINK = re.compile(r"<(?:https?|mailto):[^|>]*\|([^>]*)>")
+_BARE_LINK = re.compile(r"<(?:https?|mailto):[^>]*>")
+_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+# Words that point back at something said before (in any of a few languages).
+REFERRING = frozenset("""
+it its it's they them their theirs this that these those he she him her his hers same above previous
+former latter one ones also else too again more other another and then so ok okay
+es sie ihr ihre dieser diese das der die le la les il elle ce cet cette ces lui él ella ese esa eso
+""".split())
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+            "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1, "latter": -1, "former": 0}
+PERSONAL_PRONOUNS = frozenset("he she him her his hers er sie ihm ihn il elle lui él ella".split())
+_QUANTITY = re.compile(
+    r"\bhow\s+(?:much|many|fast|faster|big|large|small|long|accurate|well|often)\b|\d|%|\bpercent|"
+    r"\b(?:number|accuracy|score|rate|speed-?up|factor|size|count|figure|metric|times)\b", re.I)
+
+
+def clean_question(text: str) -> str:
+    """The question without Slack markup (mentions, channel links), whitespace collapsed."""
+    text = _USER.sub(" ", text or "")
+    text = _CHANNEL.sub(r"#\1", text)
+    text = _LINK.sub(r"\1", text)
+    text = _BARE_LINK.sub(" ", text)
+    return " ".join(text.split())
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower().replace("’", "'"))
+
+
+def referring_words(text: str) -> int:
+    return sum(1 for t in tokens(text) if t in REFERRING or t in ORDINALS)
+
+
+def ordinal_index(text: str) -> int | None:
+    """The position an ordinal in the question points at ("the second one" -> 1, "the last" -> -1)."""
+    for token in tokens(text):
+        if token in ORDINALS and token not in ("former", "latter"):
+            return ORDINALS[token]
+    return None
+
+
+def refers_to_person(text: str) -> bool:
+    return any(t in PERSONAL_PRONOUNS for t in tokens(text))
+
+
+def asks_quantity(text: str) -> bool:
+    return bool(_QUANTITY.search(text))

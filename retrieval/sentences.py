@@ -1,0 +1,54 @@
+"""Each paper's sentences (verbatim) with their embeddings, computed on first use and kept.
+
+The decisions ask "does one sentence of this paper state what the question asks?", and the local
+answerer quotes the sentences that answer: both compare the question with single sentences.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrieval.citations import sentences
+from retrieval.types import Paper
+
+MAX_CACHED_PAPERS = 2048
+
+
+@dataclass(frozen=True)
+class PaperSentences:
+    texts: tuple[str, ...]
+    vectors: np.ndarray  # (n, dim), unit length
+
+    def similarities(self, query: np.ndarray) -> np.ndarray:
+        return self.vectors @ query if len(self.texts) else np.zeros(0)
+
+
+def unit(vector) -> np.ndarray:
+    v = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm else v
+
+
+class SentenceIndex:
+    def __init__(self, embedder):
+        self._embedder = embedder
+        self._cache: dict[tuple[str, str], PaperSentences] = {}
+        self._lock = threading.Lock()
+
+    def of(self, paper: Paper) -> PaperSentences:
+        key = (paper.id, paper.content_hash)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        texts = tuple(s for s in sentences(paper.text) if len(s.split()) >= 4)
+        vectors = np.stack([unit(self._embedder.get_text_embedding(t)) for t in texts]) if texts else np.zeros((0, 1))
+        found = PaperSentences(texts, vectors)
+        with self._lock:
+            if len(self._cache) >= MAX_CACHED_PAPERS:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = found
+        return found

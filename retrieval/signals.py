@@ -1,0 +1,170 @@
+"""The numbers the fitted decisions look at, computed from a question and what retrieval found.
+
+Each ``*_features`` function returns a fixed-length list of floats, in the order of its
+``*_FEATURES`` names; `retrieval.decisions` feeds them to the fitted models and
+`retrieval.fitting` builds training examples with the very same functions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from retrieval.mentions import Mentions
+from retrieval.question_text import asks_quantity, referring_words
+from retrieval.search import CorpusIndex, SearchResult
+from retrieval.sentences import SentenceIndex, unit
+
+_HAS_NUMBER = "0123456789"
+_NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred
+hundreds thousand thousands million millions billion billions twice thrice double triple half dozen dozens""".split())
+
+
+@dataclass
+class Question:
+    """One question and what was found for it, standalone (before any follow-up resolution)."""
+
+    text: str  # cleaned of Slack markup
+    embedding: np.ndarray  # unit length
+    result: SearchResult
+    mentions: Mentions
+    stems: list[str]  # content stems, spelling corrected
+    _idf: dict[str, float] = field(default_factory=dict)
+
+    def idf(self, index: CorpusIndex) -> dict[str, float]:
+        if not self._idf:
+            self._idf.update({s: index.idf(s) for s in self.stems})
+        return self._idf
+
+
+def make_question(text: str, embedding, result: SearchResult, mentions: Mentions, index: CorpusIndex) -> Question:
+    return Question(text=text, embedding=unit(embedding), result=result, mentions=mentions,
+                    stems=list(dict.fromkeys(index.stems(result.query or text))))
+
+
+def _coverage(weights: dict[str, float], present: frozenset[str] | set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for s, w in weights.items() if s in present) / total if total else 0.0
+
+
+def _max_missing(weights: dict[str, float], present, index: CorpusIndex) -> float:
+    top = math.log(len(index.paper_ids) + 1) + math.log(2)
+    return max((w for s, w in weights.items() if s not in present), default=0.0) / top
+
+
+def has_number(sentence: str) -> bool:
+    return any(c in _HAS_NUMBER for c in sentence) or any(w in _NUMBER_WORDS for w in sentence.lower().split())
+
+
+# -- route: catalog | topic_list | single | chitchat ------------------------------------------
+
+ROUTE_FEATURES = ("person_named", "title_named", "content_words", "referring_words", "asks_quantity")
+
+
+def route_features(q: Question) -> list[float]:
+    extra = [q.mentions.person_score, q.mentions.title_score, math.log1p(len(q.stems)),
+             min(referring_words(q.text), 3), float(asks_quantity(q.text))]
+    return [*q.embedding.tolist(), *extra]
+
+
+# -- off-corpus: is anything in the corpus about this question? -------------------------------
+
+OFF_CORPUS_FEATURES = ("top_dense", "dense_gap", "best_coverage", "unknown_share", "max_missing_idf",
+                       "lexical_strength", "content_words", "rankings_agree")
+
+
+def off_corpus_features(q: Question, index: CorpusIndex) -> list[float]:
+    result = q.result
+    ranked = result.ranked_papers()
+    best = ranked[0] if ranked else None
+    weights = q.idf(index)
+    dense = sorted(result.dense_scores.values(), reverse=True) + [0.0, 0.0]
+    present = index.paper_stems.get(best, frozenset()) if best else frozenset()
+    known = {s for s in weights if s in index.document_frequency}
+    lexical_top = max(result.lexical_scores.values(), default=0.0)
+    dense_top = max(result.dense_scores, key=result.dense_scores.get) if result.dense_scores else None
+    lexical_best = max(result.lexical_scores, key=result.lexical_scores.get) if result.lexical_scores else None
+    return [dense[0], dense[0] - dense[1], _coverage(weights, present), 1.0 - _coverage(weights, known),
+            _max_missing(weights, present, index), lexical_top / (sum(weights.values()) + 1.0),
+            math.log1p(len(q.stems)), float(dense_top is not None and dense_top == lexical_best)]
+
+
+# -- near miss: does one sentence of the paper state what is asked? ----------------------------
+
+NEAR_MISS_FEATURES = ("best_sentence_dense", "best_sentence_coverage", "paper_detail_coverage",
+                      "asks_quantity", "answer_has_number", "quantity_without_number", "paper_dense",
+                      "max_missing_detail_idf", "detail_words")
+
+
+def detail_weights(q: Question, paper_id: str, index: CorpusIndex) -> dict[str, float]:
+    """The question's words beyond those naming the paper: what it asks about the paper."""
+    title = set(index.stems(index.paper_heading(index.papers[paper_id])))
+    weights = q.idf(index)
+    return {s: w for s, w in weights.items() if s not in title} or dict(weights)
+
+
+def ranked_sentences(q: Question, paper_id: str, index: CorpusIndex, sentences: SentenceIndex):
+    """The paper's sentences with (dense, lexical coverage, combined) scores, best first."""
+    paper = index.papers[paper_id]
+    found = sentences.of(paper)
+    if not found.texts:
+        return []
+    dense = found.similarities(q.embedding)
+    weights = detail_weights(q, paper_id, index)
+    rows = []
+    for i, text in enumerate(found.texts):
+        coverage = _coverage(weights, set(index.stems(text)))
+        rows.append((text, float(dense[i]), coverage, float(dense[i]) + 0.5 * coverage))
+    rows.sort(key=lambda r: -r[3])
+    return rows
+
+
+def near_miss_features(q: Question, paper_id: str, index: CorpusIndex, sentences: SentenceIndex) -> list[float]:
+    rows = ranked_sentences(q, paper_id, index, sentences)
+    weights = detail_weights(q, paper_id, index)
+    quantity = float(asks_quantity(q.text))
+    best_dense = max((r[1] for r in rows), default=0.0)
+    best_coverage = max((r[2] for r in rows), default=0.0)
+    number = float(any(has_number(r[0]) for r in rows[:2]))
+    present = index.paper_stems.get(paper_id, frozenset())
+    return [best_dense, best_coverage, _coverage(weights, present), quantity, number, quantity * (1.0 - number),
+            q.result.dense_scores.get(paper_id, 0.0), _max_missing(weights, present, index),
+            math.log1p(len(weights))]
+
+
+# -- topic lists: is this candidate paper about the asked topic? -------------------------------
+
+TOPIC_MEMBER_FEATURES = ("paper_dense", "dense_below_top", "lexical_share", "lexical_strength", "coverage",
+                         "inverse_rank")
+
+
+def topic_member_features(q: Question, paper_id: str, rank: int, index: CorpusIndex) -> list[float]:
+    result = q.result
+    weights = q.idf(index)
+    lexical_top = max(result.lexical_scores.values(), default=0.0)
+    lexical = result.lexical_scores.get(paper_id, 0.0)
+    dense = result.dense_scores.get(paper_id, 0.0)
+    return [dense, result.top_dense - dense, lexical / lexical_top if lexical_top else 0.0,
+            lexical / (sum(weights.values()) + 1.0), _coverage(weights, index.paper_stems.get(paper_id, frozenset())),
+            1.0 / (rank + 1)]
+
+
+# -- follow-ups: does the question continue the thread? ----------------------------------------
+
+FOLLOWUP_FEATURES = ("referring_words", "content_words", "title_named", "person_named", "top_dense",
+                     "previous_dense", "best_is_previous", "previous_coverage_gain", "asks_quantity")
+
+
+def followup_features(q: Question, previous: Sequence[str], index: CorpusIndex) -> list[float]:
+    result = q.result
+    weights = q.idf(index)
+    ranked = result.ranked_papers()
+    previous_dense = max((result.dense_scores.get(p, 0.0) for p in previous), default=0.0)
+    previous_cover = max((_coverage(weights, index.paper_stems.get(p, frozenset())) for p in previous), default=0.0)
+    best_cover = _coverage(weights, index.paper_stems.get(ranked[0], frozenset())) if ranked else 0.0
+    return [min(referring_words(q.text), 3), math.log1p(len(q.stems)), q.mentions.title_score,
+            q.mentions.person_score, result.top_dense, previous_dense,
+            float(bool(ranked) and ranked[0] in previous), previous_cover - best_cover, float(asks_quantity(q.text))]
