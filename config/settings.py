@@ -48,7 +48,9 @@ class RetrievalSettings(_Section):
     candidates: int = Field(30, ge=1, le=500, description="Chunks each retriever returns before fusion.")
     rrf_k: int = Field(60, ge=1, le=1000, description="Reciprocal-rank-fusion constant.")
     lexical_weight: float = Field(
-        1.0, ge=0, le=10, description="Weight of whole-summary BM25 when ranking papers."
+        1.5, ge=0, le=10,
+        description="Weight of whole-summary BM25 against embedding similarity when ranking papers "
+        "(chosen on the labelled training split).",
     )
     dense_weight: float = Field(
         1.0, ge=0, le=10, description="Weight of the embedding similarity when ranking papers."

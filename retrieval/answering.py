@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 UNCITED_NOTE = "The model's answer cited no sources, so here are the matching passages instead."
+DISTINCTIVE_PAPERS = 3  # a word in at most this many summaries singles a paper out
 CHITCHAT_ANSWER = ("I answer questions about the papers our group has read, quoting their summaries. "
                    "Try “what does Reformer change in attention?” or “who presented the lottery ticket paper?”.")
 
@@ -108,10 +109,41 @@ def understand(library: "Library", question: str) -> Question:
     searcher = library.searcher
     index = searcher.index
     text = clean_question(question) or question
-    embedding = searcher.embed(text)
+    embedding = searcher.embed(index.correct_spelling(text))  # "batchnorm" means "batch normalization"
     result = searcher.search(text, embedding=embedding)
     mentions = find_mentions(text, list(index.papers.values()))
     return make_question(text, embedding, result, mentions, index)
+
+
+def _focus(text: str, previous: list[str]) -> list[str]:
+    """The earlier papers a follow-up is about: the one an ordinal points at, else all of them."""
+    ordinal = ordinal_index(text)
+    if ordinal is not None and -len(previous) <= ordinal < len(previous):
+        return [previous[ordinal]]
+    return previous
+
+
+def _catalog_papers(library: "Library", q: Question, people: Sequence[str], previous: list[str]) -> list[Paper]:
+    """The papers a people/title question is about: named by title, else found by what the rest says."""
+    index = library.searcher.index
+    if q.mentions.papers:
+        return list(q.mentions.papers)
+    name_words = set(q.mentions.name_words)
+    rest = " ".join(w for w in q.text.split() if w.lower().strip("?,.!'\"") not in name_words)
+    focus = _focus(q.text, previous)
+    found = library.searcher.search(rest, embedding=None if name_words else q.embedding.tolist(),
+                                    paper_ids=focus or None)
+    ranked = [h.paper.id for h in found.hits] if focus else found.ranked_papers()
+    if not ranked:
+        return []
+    if not people or focus:
+        return [index.papers[ranked[0]]]
+    # With people named, a paper counts as named only if the rest of the question has a word that
+    # singles it out ("did hongbo present muzero?"), not just "which papers did hongbo present".
+    best = ranked[0]
+    distinctive = [s for s in index.stems(index.correct_spelling(rest)) if s in index.paper_stems.get(best, ())
+                   and index.document_frequency.get(s, 0) <= DISTINCTIVE_PAPERS]
+    return [index.papers[best]] if distinctive else []
 
 
 def _prepare(library: "Library", question: str, history: Sequence[Turn],
@@ -137,9 +169,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
         return Answer(question=question, answer=CHITCHAT_ANSWER, abstained=True), None
     if route == "catalog":
         people = mentions.people or (previous_people if followup and refers_to_person(text) else ())
-        named: list[Paper] = list(mentions.papers)
-        if not named and not people:
-            named = [papers[p] for p in previous[:1]] if followup else [papers[p] for p in result.ranked_papers()[:1]]
+        named = _catalog_papers(library, q, people, previous if followup else [])
         if people or named:
             answer = catalog_answer(question, people, named, list(papers.values()))
             if answer.answer:
@@ -148,9 +178,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
 
     if followup:
         ordinal = ordinal_index(text)
-        focus = previous
-        if ordinal is not None and -len(previous) <= ordinal < len(previous):
-            focus = [previous[ordinal]]
+        focus = _focus(text, previous)
         focused = searcher.search(f"{text} {papers[focus[0]].title}" if len(focus) == 1 else text,
                                   embedding=embedding, paper_ids=focus)
         best = focused.hits[0].paper.id if focused.hits else focus[0]
@@ -163,12 +191,14 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     ranked = result.ranked_papers()
     if not ranked:
         return _abstention(question, "nothing in our papers matches", []), None
+    if route == "topic_list":
+        members = models.topic_members(q, index)
+        if not members:
+            return _abstention(question, "none of our summaries is about this", _suggestions(result, papers)), None
+        return topic_answer(library, q, members), None
     off, _ = models.off_corpus(q, index)
     if off:
         return _abstention(question, "none of our summaries covers this", _suggestions(result, papers)), None
-    if route == "topic_list":
-        members = models.topic_members(q, index) or [(ranked[0], 1.0)]
-        return topic_answer(library, q, members), None
     best = ranked[0]
     near, _ = models.near_miss(q, best, index, library.sentences)
     if near:

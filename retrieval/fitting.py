@@ -42,8 +42,8 @@ ROUTE_OF_TYPE = {"single": "single", "near_miss": "single", "off_corpus": "singl
                  "topic_list": "topic_list", "chitchat": "chitchat"}
 # Binary decisions: (negative, positive) labels, and what a false positive costs against a miss.
 BINARY = {
-    "off_corpus": (("in", "off"), 2.0),  # refusing an answerable question is worse than answering an odd one
-    "near_miss": (("answered", "near"), 2.0),
+    "off_corpus": (("in", "off"), 4.0),  # refusing an answerable question is worse than answering an odd one
+    "near_miss": (("answered", "near"), 4.0),
     "followup": (("alone", "followup"), 1.0),
     "topic_member": (("apart", "member"), 0.5),  # lists are recall first
 }
@@ -78,7 +78,8 @@ def build_examples(library: "Library", singles: Sequence[Labelled], conversation
 
     def standalone(item: Labelled, q) -> None:
         out["route"].add(route_features(q), ROUTE_OF_TYPE[item.type], item.id)
-        if item.type in ("single", "near_miss", "topic_list", "off_corpus"):
+        # Near misses may be refused either way; topic lists are refused when no paper is a member.
+        if item.type in ("single", "off_corpus"):
             out["off_corpus"].add(off_corpus_features(q, index), "off" if item.type == "off_corpus" else "in", item.id)
         ranked = q.result.ranked_papers()
         if item.type in ("single", "near_miss") and ranked and ranked[0] in item.gold:

@@ -16,7 +16,7 @@ from retrieval.lookup import content_words, normalize, with_parts, word_similari
 from retrieval.types import Paper
 
 NAME_PART_MATCH = 0.86  # similarity a question word needs to a part of a name
-MIN_NAME_PART = 4  # shorter name parts ("He", "Le", "Bo") are too ambiguous alone
+MIN_NAME_PART = 3  # shorter name parts ("He", "Le", "Bo") are too ambiguous alone; 3 letters match only exactly
 TITLE_MATCH = 0.85
 MIN_COMPACT_TITLE = 5
 
@@ -26,6 +26,7 @@ class Mentions:
     people: tuple[str, ...] = ()  # as the catalog spells them, best match first
     papers: tuple[Paper, ...] = ()  # papers named by title, best match first
     title_score: float = 0.0  # how surely the best title is named, in [0, 1]
+    name_words: tuple[str, ...] = ()  # the question's words that name the people
 
     @property
     def person_score(self) -> float:
@@ -40,11 +41,10 @@ def _short_title(title: str) -> str:
     return re.split(r"[:(]", title, maxsplit=1)[0]
 
 
-def _person_score(question_words: Sequence[str], name: str) -> tuple[float, str]:
-    """(how well, by which question word) the question names this person."""
+def _person_scores(question_words: Sequence[str], name: str) -> dict[str, float]:
+    """For each question word, how well it names this person (by the best part of the name)."""
     parts = [w for w in with_parts(content_words(name)) if len(w) >= MIN_NAME_PART]
-    scored = [(word_similarity(q, part), q) for q in question_words for part in parts]
-    return max(scored, default=(0.0, ""))
+    return {q: max((word_similarity(q, part) for part in parts), default=0.0) for q in question_words}
 
 
 def _title_score(question_words: Sequence[str], question_compact: str, title: str) -> float:
@@ -63,20 +63,30 @@ def _title_score(question_words: Sequence[str], question_compact: str, title: st
 
 def find_mentions(question: str, papers: Sequence[Paper]) -> Mentions:
     words = content_words(question)
+    claimed: set[str] = set()
     if not words:
         return Mentions()
-    people: dict[str, tuple[float, str]] = {}
+    scores: dict[str, dict[str, float]] = {}
     for paper in papers:
         for person in (*paper.authors, *([paper.presenter] if paper.presenter else [])):
-            if person not in people:
-                people[person] = _person_score(words, person)
-    # A word that names someone exactly ("chen") doesn't also name look-alikes ("cheng").
-    best_for_word: dict[str, float] = {}
-    for score, word in people.values():
-        best_for_word[word] = max(score, best_for_word.get(word, 0.0))
-    named = sorted((p for p, (s, w) in people.items() if s >= NAME_PART_MATCH and s >= best_for_word[w] - 0.02),
-                   key=lambda p: -people[p][0])
+            if person not in scores:
+                scores[person] = _person_scores(words, person)
+    # A word that names someone exactly ("cheng") doesn't also name look-alikes ("chen").
+    best_for_word = {w: max((s[w] for s in scores.values()), default=0.0) for w in words}
+    named: dict[str, dict[str, float]] = {}
+    for person, by_word in scores.items():
+        fits = {w: s for w, s in by_word.items() if s >= NAME_PART_MATCH and s >= best_for_word[w] - 0.02}
+        if fits:
+            named[person] = fits
+    # Full names beat a single matching part; a word already naming a better match names no one else
+    # ("jonathan barron" is Jonathan T. Barron, not also Jonathan Frankle).
+    people = []
+    for person in sorted(named, key=lambda p: -sum(named[p].values())):
+        if set(named[person]) - claimed:
+            people.append(person)
+            claimed |= set(named[person])
     compact = _compact(question)
     titles = sorted(((_title_score(words, compact, p.title), p) for p in papers), key=lambda t: -t[0])
     found = tuple(p for s, p in titles if s >= TITLE_MATCH)
-    return Mentions(people=tuple(named), papers=found, title_score=titles[0][0] if titles else 0.0)
+    return Mentions(people=tuple(people), papers=found, title_score=titles[0][0] if titles else 0.0,
+                    name_words=tuple(sorted(claimed)))

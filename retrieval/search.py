@@ -10,6 +10,7 @@ out the rest. Query words the corpus has never seen are corrected to its nearest
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import re
@@ -21,7 +22,8 @@ from dataclasses import dataclass, field
 import bm25s
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from config.settings import RetrievalSettings
 from retrieval.text_match import STOPWORDS
@@ -35,7 +37,7 @@ _STOPWORD_SET = frozenset(_BM25_STOPWORDS)
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _ALPHA = re.compile(r"[a-z]+")
-SPELLING_MATCH = 84  # rapidfuzz ratio a query word needs to be read as a corpus word
+SPELLING_MATCH = 0.79  # similarity (1 - edits / length) a query word needs to be read as a corpus word
 
 
 def words(text: str) -> list[str]:
@@ -131,6 +133,15 @@ class CorpusIndex:
         self.chunk_bm25 = _BM25([self.paper_heading(papers[c.paper_id]) + " " + c.text for c in chunks], self.stemmer)
         self.vocabulary = {w for text in paper_texts for w in words(text)}
         self._spelling_choices = sorted(w for w in self.vocabulary if w.isalpha() and len(w) >= 4)
+        # Titles' word pairs written as one word ("batchnorm" -> "batch normalization"), for prefix lookup.
+        joined = {(a + b, f"{a} {b}") for p in papers.values() for a, b in zip(words(p.title), words(p.title)[1:])}
+        for paper in papers.values():  # a title's short name run together: "U$^2$-Net" -> "u2net"
+            short = re.findall(r"[a-z0-9]+", re.sub(r"[$^{}\\]", "", re.split(r"[:(]", paper.title, maxsplit=1)[0].lower()))
+            if 1 < len(short) <= 4:
+                joined.add(("".join(short), " ".join(short)))
+        self._joined = sorted(joined)
+        self._sorted_vocabulary = sorted(self.vocabulary)
+        self._hyphenated = {w.replace("-", ""): w for w in self.vocabulary if "-" in w}
         # Document frequency of each stem (in how many papers it occurs): IDF for the decisions.
         self.paper_stems: dict[str, frozenset[str]] = {}
         df: dict[str, int] = defaultdict(int)
@@ -149,7 +160,20 @@ class CorpusIndex:
         return f"{self.paper_heading(paper)} {paper.text}"
 
     def stems(self, text: str) -> list[str]:
-        return self.stemmer.stemWords([w for w in words(text) if w not in _STOPWORD_SET and len(w) > 1])
+        return self.stemmer.stemWords(self.content_words(text))
+
+    @staticmethod
+    def content_words(text: str) -> list[str]:
+        """Words that carry content; hyphenated ones also as parts and run together ("cifar-10")."""
+        out = []
+        for word in words(text):
+            if word in _STOPWORD_SET or len(word) < 2:
+                continue
+            out.append(word)
+            if "-" in word:
+                out.append(word.replace("-", ""))
+                out.extend(p for p in word.split("-") if len(p) > 1 and p not in _STOPWORD_SET)
+        return out
 
     def idf(self, stem: str) -> float:
         """Rarer stems weigh more; a stem no paper has weighs most."""
@@ -157,14 +181,35 @@ class CorpusIndex:
         return math.log((n + 1) / (self.document_frequency.get(stem, 0) + 0.5))
 
     def correct_spelling(self, text: str) -> str:
-        """Words the corpus doesn't have, replaced by the closest word it has (if one is close)."""
+        """Words the corpus doesn't have, read as the corpus word they shorten or misspell.
+
+        "batchnorm" -> "batch normalization" (a title's two words, run together and cut short),
+        "normaliz" -> "normalization" (a prefix), "refomer" -> "reformer" (a typo).
+        """
         def fix(match: re.Match) -> str:
             word = match.group(0)
-            if len(word) < 5 or word in self.vocabulary or word in _STOPWORD_SET:
+            if word in self.vocabulary or word in _STOPWORD_SET:
                 return word
-            found = process.extractOne(word, self._spelling_choices, scorer=fuzz.ratio, score_cutoff=SPELLING_MATCH)
+            if word in self._hyphenated:  # "cifar10" -> "cifar-10"
+                return self._hyphenated[word]
+            if len(word) < 5:
+                return word
+            longer = _first_with_prefix(self._sorted_vocabulary, word)
+            if longer and longer.startswith(word) and len(word) >= 0.75 * len(longer):
+                return longer
+            joined = _first_with_prefix(self._joined, (word, ""))
+            if joined and joined[0].startswith(word) and len(word) > joined[1].find(" ") + 1:
+                return joined[1]
+            found = process.extractOne(word, self._spelling_choices, scorer=DamerauLevenshtein.normalized_similarity,
+                                       score_cutoff=SPELLING_MATCH)
             return found[0] if found else word
-        return _ALPHA.sub(fix, text.lower())
+        return _WORD.sub(fix, text.lower())
+
+
+def _first_with_prefix(items: list, key):
+    """The first item of a sorted list that is >= key (the candidate sharing its prefix), if any."""
+    at = bisect.bisect_left(items, key)
+    return items[at] if at < len(items) else None
 
 
 class HybridSearcher:

@@ -17,6 +17,7 @@ from retrieval.mentions import Mentions
 from retrieval.question_text import asks_quantity, referring_words
 from retrieval.search import CorpusIndex, SearchResult
 from retrieval.sentences import SentenceIndex, unit
+from retrieval.word_rarity import specificity
 
 _HAS_NUMBER = "0123456789"
 _NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred
@@ -32,17 +33,23 @@ class Question:
     result: SearchResult
     mentions: Mentions
     stems: list[str]  # content stems, spelling corrected
+    specific: dict[str, float]  # stem -> how specific its word is (0 everyday .. 1 rare)
     _idf: dict[str, float] = field(default_factory=dict)
 
     def idf(self, index: CorpusIndex) -> dict[str, float]:
+        """Weight of each stem: rare in the corpus and specific in everyday language weigh most."""
         if not self._idf:
-            self._idf.update({s: index.idf(s) for s in self.stems})
+            self._idf.update({s: index.idf(s) * (0.2 + 0.8 * self.specific[s]) for s in self.stems})
         return self._idf
 
 
 def make_question(text: str, embedding, result: SearchResult, mentions: Mentions, index: CorpusIndex) -> Question:
+    found = index.content_words(result.query or text)
+    specific: dict[str, float] = {}
+    for word, stem in zip(found, index.stemmer.stemWords(found)):
+        specific[stem] = max(specific.get(stem, 0.0), specificity(word))
     return Question(text=text, embedding=unit(embedding), result=result, mentions=mentions,
-                    stems=list(dict.fromkeys(index.stems(result.query or text))))
+                    stems=list(specific), specific=specific)
 
 
 def _coverage(weights: dict[str, float], present: frozenset[str] | set[str]) -> float:
@@ -73,7 +80,7 @@ def route_features(q: Question) -> list[float]:
 # -- off-corpus: is anything in the corpus about this question? -------------------------------
 
 OFF_CORPUS_FEATURES = ("top_dense", "dense_gap", "best_coverage", "unknown_share", "max_missing_idf",
-                       "lexical_strength", "content_words", "rankings_agree")
+                       "lexical_strength", "content_words", "rankings_agree", "title_named", "person_named")
 
 
 def off_corpus_features(q: Question, index: CorpusIndex) -> list[float]:
@@ -89,7 +96,8 @@ def off_corpus_features(q: Question, index: CorpusIndex) -> list[float]:
     lexical_best = max(result.lexical_scores, key=result.lexical_scores.get) if result.lexical_scores else None
     return [dense[0], dense[0] - dense[1], _coverage(weights, present), 1.0 - _coverage(weights, known),
             _max_missing(weights, present, index), lexical_top / (sum(weights.values()) + 1.0),
-            math.log1p(len(q.stems)), float(dense_top is not None and dense_top == lexical_best)]
+            math.log1p(len(q.stems)), float(dense_top is not None and dense_top == lexical_best),
+            q.mentions.title_score, q.mentions.person_score]
 
 
 # -- near miss: does one sentence of the paper state what is asked? ----------------------------
