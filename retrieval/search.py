@@ -146,7 +146,7 @@ class CorpusIndex:
         self.paper_stems: dict[str, frozenset[str]] = {}
         df: dict[str, int] = defaultdict(int)
         for paper_id, text in zip(self.paper_ids, paper_texts):
-            stems = frozenset(self.stems(text))
+            stems = frozenset(self.stems(text, joined=True))
             self.paper_stems[paper_id] = stems
             for stem in stems:
                 df[stem] += 1
@@ -159,20 +159,25 @@ class CorpusIndex:
     def paper_text(self, paper: Paper) -> str:
         return f"{self.paper_heading(paper)} {paper.text}"
 
-    def stems(self, text: str) -> list[str]:
-        return self.stemmer.stemWords(self.content_words(text))
+    def stems(self, text: str, *, joined: bool = False) -> list[str]:
+        return self.stemmer.stemWords(self.content_words(text, joined=joined))
 
     @staticmethod
-    def content_words(text: str) -> list[str]:
-        """Words that carry content; hyphenated ones also as parts and run together ("cifar-10")."""
+    def content_words(text: str, *, joined: bool = False) -> list[str]:
+        """Words that carry content, hyphenated ones as their parts ("zero-bubble" -> zero, bubble).
+
+        With ``joined`` (for the corpus side), also run together, so "cifar10" in a question
+        finds "CIFAR-10" in a summary.
+        """
         out = []
         for word in words(text):
-            if word in _STOPWORD_SET or len(word) < 2:
-                continue
-            out.append(word)
+            parts = [p for p in word.split("-") if len(p) > 1 and p not in _STOPWORD_SET]
             if "-" in word:
-                out.append(word.replace("-", ""))
-                out.extend(p for p in word.split("-") if len(p) > 1 and p not in _STOPWORD_SET)
+                out.extend(parts)
+                if joined:
+                    out.append(word.replace("-", ""))
+            elif parts:
+                out.append(word)
         return out
 
     def idf(self, stem: str) -> float:

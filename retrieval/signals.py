@@ -109,7 +109,7 @@ NEAR_MISS_FEATURES = ("best_sentence_dense", "best_sentence_coverage", "paper_de
 
 def detail_weights(q: Question, paper_id: str, index: CorpusIndex) -> dict[str, float]:
     """The question's words beyond those naming the paper: what it asks about the paper."""
-    title = set(index.stems(index.paper_heading(index.papers[paper_id])))
+    title = set(index.stems(index.paper_heading(index.papers[paper_id]), joined=True))
     weights = q.idf(index)
     return {s: w for s, w in weights.items() if s not in title} or dict(weights)
 
@@ -124,7 +124,7 @@ def ranked_sentences(q: Question, paper_id: str, index: CorpusIndex, sentences: 
     weights = detail_weights(q, paper_id, index)
     rows = []
     for i, text in enumerate(found.texts):
-        coverage = _coverage(weights, set(index.stems(text)))
+        coverage = _coverage(weights, set(index.stems(text, joined=True)))
         rows.append((text, float(dense[i]), coverage, float(dense[i]) + 0.5 * coverage))
     rows.sort(key=lambda r: -r[3])
     return rows
