@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 UNCITED_NOTE = "The model's answer cited no sources, so here are the matching passages instead."
 DISTINCTIVE_PAPERS = 3  # a word in at most this many summaries singles a paper out
-CHITCHAT_ANSWER = ("I answer questions about the papers our group has read, quoting their summaries. "
+CHITCHAT_ANSWER = ("That's not in our papers: I answer questions about the papers our group has read, quoting their summaries. "
                    "Try “what does Reformer change in attention?” or “who presented the lottery ticket paper?”.")
 
 
@@ -75,13 +75,26 @@ def _abstention(question: str, reason: str, suggestions: list[PaperRef]) -> Answ
 
 
 def _previous(history: Sequence[Turn], papers: dict[str, Paper]) -> tuple[list[str], tuple[str, ...]]:
-    """(paper ids, people) the latest answered turn was about."""
+    """(paper ids, people) the latest answered turn was about.
+
+    The people are those its question named, else the first person its answer names (catalog
+    answers lead with the field that was asked for: "… was presented by Hongbo Tian").
+    """
     for turn in reversed(history):
         ids = [p for p in dict.fromkeys(turn.paper_ids) if p in papers]
         if ids:
-            mentioned = find_mentions(f"{turn.question} {turn.answer}", list(papers.values()))
-            return ids, mentioned.people
+            asked = find_mentions(turn.question, list(papers.values())).people
+            if asked:
+                return ids, asked
+            named = find_mentions(turn.answer, list(papers.values())).people
+            first = sorted(named, key=lambda person: _position(turn.answer, person))[:1]
+            return ids, tuple(first)
     return [], ()
+
+
+def _position(text: str, person: str) -> int:
+    at = text.find(person)
+    return at if at >= 0 else len(text)
 
 
 def _evidence(library: "Library", q: Question, result: SearchResult, focus: str | None) -> list[Evidence]:
@@ -168,10 +181,11 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     if route == "chitchat" and not followup:
         return Answer(question=question, answer=CHITCHAT_ANSWER, abstained=True), None
     if route == "catalog":
-        people = mentions.people or (previous_people if followup and refers_to_person(text) else ())
-        named = _catalog_papers(library, q, people, previous if followup else [])
+        carried = not mentions.people and followup and refers_to_person(text)  # "what else did she present?"
+        people = previous_people if carried else mentions.people
+        named = list(mentions.papers) if carried else _catalog_papers(library, q, people, previous if followup else [])
         if people or named:
-            answer = catalog_answer(question, people, named, list(papers.values()))
+            answer = catalog_answer(question, people, named, list(papers.values()), models.asked_field(q))
             if answer.answer:
                 answer.paper_ids = [p.id for p in named] or [c.paper_id for c in answer.citations]
                 return answer, None
@@ -182,7 +196,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
         focused = searcher.search(f"{text} {papers[focus[0]].title}" if len(focus) == 1 else text,
                                   embedding=embedding, paper_ids=focus)
         best = focused.hits[0].paper.id if focused.hits else focus[0]
-        if not scope:
+        if not scope and library.decides_near_misses:
             near, _ = models.near_miss(q, best, index, library.sentences)
             if near and ordinal is None:
                 return _abstention(question, f"our summary of “{papers[best].title}” doesn't say that", []), None
@@ -200,7 +214,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     if off:
         return _abstention(question, "none of our summaries covers this", _suggestions(result, papers)), None
     best = ranked[0]
-    near, _ = models.near_miss(q, best, index, library.sentences)
+    near = library.decides_near_misses and models.near_miss(q, best, index, library.sentences)[0]
     if near:
         return _abstention(question, f"our summary of “{papers[best].title}” doesn't say that",
                            _suggestions(result, papers)), None

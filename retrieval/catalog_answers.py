@@ -35,7 +35,8 @@ def _names(people: Sequence[str]) -> str:
 class _Writer:
     """Collects answer lines and the citations their markers refer to."""
 
-    def __init__(self):
+    def __init__(self, asked: str):
+        self.asked = asked
         self.lines: list[str] = []
         self.citations: list[Citation] = []
 
@@ -52,10 +53,11 @@ class _Writer:
     def paper_people(self, paper: Paper) -> bool:
         """Who wrote and presented the paper; False when the catalog records neither."""
         parts = []
-        if paper.authors:
-            parts.append(f"was written by {_names(paper.authors)}{self.cite(paper, 'authors')}")
-        if paper.presenter:
-            parts.append(f"was presented by {paper.presenter}{self.cite(paper, 'presenter')}")
+        for field in (("presenter", "authors") if self.asked == "presenter" else ("authors", "presenter")):
+            if field == "authors" and paper.authors:
+                parts.append(f"was written by {_names(paper.authors)}{self.cite(paper, 'authors')}")
+            if field == "presenter" and paper.presenter:
+                parts.append(f"was presented by {paper.presenter}{self.cite(paper, 'presenter')}")
         if not parts:
             self.lines.append(f"Our summary of “{paper.title}” doesn't record who wrote or presented it.")
             return False
@@ -92,9 +94,10 @@ class _Writer:
         self.paper_people(paper)
 
 
-def catalog_answer(question: str, people: Sequence[str], named: Sequence[Paper], all_papers: Sequence[Paper]) -> Answer:
-    """The catalog's answer about the named people and/or papers."""
-    writer = _Writer()
+def catalog_answer(question: str, people: Sequence[str], named: Sequence[Paper], all_papers: Sequence[Paper],
+                   asked: str = "authors") -> Answer:
+    """The catalog's answer about the named people and/or papers; ``asked`` field first."""
+    writer = _Writer(asked)
     recorded = True
     if people and named:
         for person in people:

@@ -28,7 +28,7 @@ from retrieval.signals import (
 
 SHIPPED_DIR = Path(__file__).parent / "fitted"
 ROUTES = ("catalog", "topic_list", "single", "chitchat")
-MODEL_NAMES = ("route", "off_corpus", "near_miss", "topic_member", "followup")
+MODEL_NAMES = ("route", "off_corpus", "near_miss", "topic_member", "followup", "catalog_field")
 TOPIC_CANDIDATES = 12
 
 
@@ -50,6 +50,11 @@ class DecisionModels:
         model = self.models["route"]
         probs = model.probabilities(route_features(q))
         return max(probs, key=probs.get), probs
+
+    def asked_field(self, q: Question) -> str:
+        """Which catalog field a question about a paper's people asks for: authors or presenter."""
+        probs = self.models["catalog_field"].probabilities(route_features(q))
+        return max(probs, key=probs.get)
 
     def off_corpus(self, q: Question, index: CorpusIndex) -> tuple[bool, float]:
         return self._binary("off_corpus", off_corpus_features(q, index))

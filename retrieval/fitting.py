@@ -73,11 +73,14 @@ def build_examples(library: "Library", singles: Sequence[Labelled], conversation
            "off_corpus": Examples([], [], [], OFF_CORPUS_FEATURES),
            "near_miss": Examples([], [], [], NEAR_MISS_FEATURES),
            "topic_member": Examples([], [], [], TOPIC_MEMBER_FEATURES),
-           "followup": Examples([], [], [], FOLLOWUP_FEATURES)}
+           "followup": Examples([], [], [], FOLLOWUP_FEATURES),
+           "catalog_field": Examples([], [], [], ("embedding", *ROUTE_FEATURES))}
     known = set(index.papers)
 
     def standalone(item: Labelled, q) -> None:
         out["route"].add(route_features(q), ROUTE_OF_TYPE[item.type], item.id)
+        if item.type == "catalog" and item.field in ("authors", "presenter"):
+            out["catalog_field"].add(route_features(q), item.field, item.id)
         # Near misses may be refused either way; topic lists are refused when no paper is a member.
         if item.type in ("single", "off_corpus"):
             out["off_corpus"].add(off_corpus_features(q, index), "off" if item.type == "off_corpus" else "in", item.id)
@@ -187,7 +190,7 @@ def fit_one(name: str, examples: Examples) -> tuple[LinearModel, dict]:
         per_class = defaultdict(list)
         for a, b in zip(predicted, examples.y):
             per_class[b].append(a == b)
-        report["kfold_recall_per_route"] = {k: round(float(np.mean(v)), 3) for k, v in sorted(per_class.items())}
+        report["kfold_recall_per_class"] = {k: round(float(np.mean(v)), 3) for k, v in sorted(per_class.items())}
     model = fit_linear_model(examples.x, examples.y, c=c, threshold=threshold, features=examples.features)
     return model, report
 

@@ -59,6 +59,11 @@ class Library:
 
         return build_answerer(self.settings)
 
+    @property
+    def decides_near_misses(self) -> bool:
+        """Whether the fitted near-miss model decides; an LLM answerer judges its passages itself."""
+        return self.answerer.name == "local"
+
     # -- corpus ------------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path] | None = None, *, prune: bool = False, progress: bool = False):

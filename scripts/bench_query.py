@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from bench_ingest import synthetic_corpus  # noqa: E402
 
-QUESTIONS = [json.loads(line)["question"] for line in (REPO / "tests" / "fixtures" / "dev.jsonl").read_text().splitlines()]
+QUESTIONS = [row["question"] for row in map(json.loads, (REPO / "retrieval" / "labels" / "train" / "dev.jsonl").read_text().splitlines())]
 
 
 class HashedBagOfWords(BaseEmbedding):

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 
-CONTRACT_KEYS = {"question", "answer", "abstained", "latency_ms", "citations"}
+CONTRACT_KEYS = {"question", "answer", "abstained", "latency_ms", "note", "citations"}
 CITATION_KEYS = {"n", "paper_id", "title", "source", "snippet", "score"}
 
 

@@ -1,58 +1,79 @@
-"""Follow-ups resolve against the papers the previous answer cited."""
+"""Conversations: follow-ups decided by the fitted model, resolved against earlier papers and people."""
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from retrieval.conversation import resolve
-from retrieval.types import Paper, Turn
+from click.testing import CliRunner
 
-PAPERS = {p.id: p for p in [
-    Paper(id="r", title="Reformer: The Efficient Transformer", text="…", source="blog.txt"),
-    Paper(id="d", title="Deep Sets", text="…", source="hf.txt"),
-    Paper(id="m", title="MnasNet", text="…", source="ss.txt"),
-]}
-HISTORY = [Turn("which papers are about sets?", "…", ("d", "m", "r"))]
+from bot.cli import main
+from retrieval.types import Turn
 
 
-@pytest.mark.parametrize("question,expected", [
-    ("who wrote it?", "d"),
-    ("tell me more about that paper", "d"),
-    ("tell me more about that", "d"),
-    ("and the second one?", "m"),
-    ("what about the 3rd paper?", "r"),
-    ("and the second?", "m"),
-    ("who presented the last one?", "r"),
-])
-def test_back_references_pick_the_right_paper(question, expected):
-    resolved, paper = resolve(question, HISTORY, PAPERS)
-    assert paper is PAPERS[expected]
-    assert PAPERS[expected].title in resolved
+def _turn(answer) -> Turn:
+    return Turn(answer.question, answer.answer, tuple(answer.paper_ids))
 
 
-def test_no_history_or_no_reference_leaves_the_question_alone():
-    assert resolve("who wrote it?", [], PAPERS) == ("who wrote it?", None)
-    assert resolve("what is batch normalization?", HISTORY, PAPERS) == ("what is batch normalization?", None)
-    assert resolve("tell me about the fifth one", HISTORY, PAPERS)[1] is None  # only three were cited
-
-
-def test_the_latest_turn_with_papers_counts():
-    history = [Turn("q1", "a1", ("r",)), Turn("q2", "abstained", ())]
-    assert resolve("who wrote it?", history, PAPERS)[1] is PAPERS["r"]
+def _title(library, answer) -> str:
+    return library.searcher.papers[answer.paper_ids[0]].title
 
 
 def test_follow_up_about_authors_is_answered_from_the_catalog(shipped_library):
     first = shipped_library.ask("What does the Reformer summary say about long texts?")
-    turn = Turn(first.question, first.answer, tuple(c.paper_id for c in first.citations))
-    follow_up = shipped_library.ask("who wrote it?", history=[turn])
+    follow_up = shipped_library.ask("who wrote it?", history=[_turn(first)])
     assert "Nikita Kitaev" in follow_up.answer
     assert follow_up.citations[0].snippet.startswith("Authors: Nikita Kitaev")
 
 
-def test_ordinal_follow_up_answers_from_that_paper(shipped_library):
-    first = shipped_library.ask("which entries mention Bloom filters?")
-    assert len(first.citations) >= 2
-    ids = tuple(c.paper_id for c in first.citations)
-    follow_up = shipped_library.ask("tell me more about the second one", history=[Turn(first.question, first.answer, ids)])
+def test_follow_up_without_a_pronoun_stays_with_the_paper(shipped_library):
+    first = shipped_library.ask("what does fixmatch combine?")
+    assert _title(shipped_library, first).startswith("FixMatch")
+    follow_up = shipped_library.ask("and the confidence threshold?", history=[_turn(first)])
+    assert follow_up.paper_ids[0] == first.paper_ids[0]
+
+
+def test_a_pronoun_for_the_presenter_continues_with_that_person(shipped_library):
+    first = shipped_library.ask("who presented the lottery ticket paper?")
+    assert "Hongbo Tian" in first.answer
+    follow_up = shipped_library.ask("what else did he present?", history=[_turn(first)])
+    assert follow_up.answer.startswith("Hongbo Tian presented 3 of our papers")
+    assert "The Case for Learned Index Structures" in follow_up.answer
+
+
+def test_ordinal_after_a_topic_list_answers_from_that_paper(shipped_library):
+    first = shipped_library.ask("what have we read on mixture of experts?")
+    assert len(first.paper_ids) >= 2
+    follow_up = shipped_library.ask("tell me more about the second one", history=[_turn(first)])
     assert not follow_up.abstained
-    assert {c.paper_id for c in follow_up.citations} == {ids[1]}
+    assert {c.paper_id for c in follow_up.citations} == {first.paper_ids[1]}
+
+
+def test_a_new_subject_starts_a_fresh_search(shipped_library):
+    first = shipped_library.ask("how does reformer make attention cheaper?")
+    follow_up = shipped_library.ask("what dataset does the adapool paper introduce?", history=[_turn(first)])
+    assert _title(shipped_library, follow_up).startswith("AdaPool")
+
+
+def test_ask_about_one_paper_answers_generic_questions_from_it(shipped_library):
+    paper = next(p for p in shipped_library.papers() if p.title.startswith("Deep Sets"))
+    answer = shipped_library.ask("what is the main finding?", scope=[paper.id])
+    assert not answer.abstained
+    assert {c.paper_id for c in answer.citations} == {paper.id}
+
+
+def test_ask_reads_thread_lines_as_conversations_in_input_order(shipped_data_dir):
+    lines = [
+        {"thread": "t1", "question": "who presented the lottery ticket paper?"},
+        "what does reformer change in attention?",
+        {"thread": "t2", "question": "what does fixmatch combine?"},
+        {"thread": "t1", "question": "what else did he present?"},
+        {"thread": "t2", "question": "who wrote it?"},
+    ]
+    stdin = "\n".join(json.dumps(x) if isinstance(x, dict) else x for x in lines) + "\n"
+    result = CliRunner().invoke(main, ["ask"], input=stdin)
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert [o["question"] for o in out] == [x["question"] if isinstance(x, dict) else x for x in lines]
+    assert [o.get("thread") for o in out] == ["t1", None, "t2", "t1", "t2"]
+    assert out[3]["answer"].startswith("Hongbo Tian presented 3 of our papers")
+    assert "Kihyuk Sohn" in out[4]["answer"] or "FixMatch" in out[4]["answer"]

@@ -100,12 +100,12 @@ def _print_fit(models) -> None:
     report = models.report
     click.echo(f"fitted on {report['questions']} questions and {report['conversations']} conversations "
                f"(k-fold figures on the training split only):")
-    for name in ("route", "off_corpus", "near_miss", "topic_member", "followup"):
+    for name in ("route", "catalog_field", "off_corpus", "near_miss", "topic_member", "followup"):
         r = report[name]
         if "kfold_accuracy" in r:
-            per_route = ", ".join(f"{k} {v:.2f}" for k, v in r["kfold_recall_per_route"].items())
+            per_route = ", ".join(f"{k} {v:.2f}" for k, v in r["kfold_recall_per_class"].items())
             click.echo(f"  {name:<13} {sum(r['examples'].values()):>4} examples  k-fold accuracy {r['kfold_accuracy']:.3f} "
-                       f"(recall per route: {per_route})")
+                       f"(recall per class: {per_route})")
         else:
             click.echo(f"  {name:<13} {sum(r['examples'].values()):>4} examples  threshold {r['threshold']:.2f}  "
                        f"k-fold recall {r['kfold_recall']:.3f}, false positives {r['kfold_false_positive_rate']:.3f}")
