@@ -210,7 +210,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
         if not members:
             return _abstention(question, "none of our summaries is about this", _suggestions(result, papers)), None
         return topic_answer(library, q, members), None
-    off, _ = models.off_corpus(q, index)
+    off, _ = models.off_corpus(q, index, library.sentences)
     if off:
         return _abstention(question, "none of our summaries covers this", _suggestions(result, papers)), None
     best = ranked[0]

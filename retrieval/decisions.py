@@ -56,8 +56,8 @@ class DecisionModels:
         probs = self.models["catalog_field"].probabilities(route_features(q))
         return max(probs, key=probs.get)
 
-    def off_corpus(self, q: Question, index: CorpusIndex) -> tuple[bool, float]:
-        return self._binary("off_corpus", off_corpus_features(q, index))
+    def off_corpus(self, q: Question, index: CorpusIndex, sentences: SentenceIndex) -> tuple[bool, float]:
+        return self._binary("off_corpus", off_corpus_features(q, index, sentences))
 
     def near_miss(self, q: Question, paper_id: str, index: CorpusIndex, sentences: SentenceIndex) -> tuple[bool, float]:
         return self._binary("near_miss", near_miss_features(q, paper_id, index, sentences))

@@ -83,7 +83,7 @@ def build_examples(library: "Library", singles: Sequence[Labelled], conversation
             out["catalog_field"].add(route_features(q), item.field, item.id)
         # Near misses may be refused either way; topic lists are refused when no paper is a member.
         if item.type in ("single", "off_corpus"):
-            out["off_corpus"].add(off_corpus_features(q, index), "off" if item.type == "off_corpus" else "in", item.id)
+            out["off_corpus"].add(off_corpus_features(q, index, sentences), "off" if item.type == "off_corpus" else "in", item.id)
         ranked = q.result.ranked_papers()
         if item.type in ("single", "near_miss") and ranked and ranked[0] in item.gold:
             out["near_miss"].add(near_miss_features(q, ranked[0], index, sentences),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.citations import sentences
+from retrieval.tldr import is_informative
 from retrieval.types import Paper
 
 MAX_CACHED_PAPERS = 2048
@@ -44,7 +45,7 @@ class SentenceIndex:
             cached = self._cache.get(key)
         if cached is not None:
             return cached
-        texts = tuple(s for s in sentences(paper.text) if len(s.split()) >= 4)
+        texts = tuple(s for s in sentences(paper.text) if is_informative(s))  # no captions or headings
         vectors = np.stack([unit(self._embedder.get_text_embedding(t)) for t in texts]) if texts else np.zeros((0, 1))
         found = PaperSentences(texts, vectors)
         with self._lock:

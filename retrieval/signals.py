@@ -66,6 +66,9 @@ def has_number(sentence: str) -> bool:
     return any(c in _HAS_NUMBER for c in sentence) or any(w in _NUMBER_WORDS for w in sentence.lower().split())
 
 
+ANSWER_TYPE_BONUS = 0.15
+
+
 # -- route: catalog | topic_list | single | chitchat ------------------------------------------
 
 ROUTE_FEATURES = ("person_named", "title_named", "content_words", "referring_words", "asks_quantity")
@@ -80,10 +83,11 @@ def route_features(q: Question) -> list[float]:
 # -- off-corpus: is anything in the corpus about this question? -------------------------------
 
 OFF_CORPUS_FEATURES = ("top_dense", "dense_gap", "best_coverage", "unknown_share", "max_missing_idf",
-                       "lexical_strength", "content_words", "rankings_agree", "title_named", "person_named")
+                       "lexical_strength", "content_words", "rankings_agree", "title_named", "person_named",
+                       "best_sentence_dense")
 
 
-def off_corpus_features(q: Question, index: CorpusIndex) -> list[float]:
+def off_corpus_features(q: Question, index: CorpusIndex, sentences: SentenceIndex) -> list[float]:
     result = q.result
     ranked = result.ranked_papers()
     best = ranked[0] if ranked else None
@@ -97,7 +101,14 @@ def off_corpus_features(q: Question, index: CorpusIndex) -> list[float]:
     return [dense[0], dense[0] - dense[1], _coverage(weights, present), 1.0 - _coverage(weights, known),
             _max_missing(weights, present, index), lexical_top / (sum(weights.values()) + 1.0),
             math.log1p(len(q.stems)), float(dense_top is not None and dense_top == lexical_best),
-            q.mentions.title_score, q.mentions.person_score]
+            q.mentions.title_score, q.mentions.person_score, _best_sentence_dense(q, best, index, sentences)]
+
+
+def _best_sentence_dense(q: Question, paper_id: str | None, index: CorpusIndex, sentences: SentenceIndex) -> float:
+    if paper_id is None:
+        return 0.0
+    found = sentences.of(index.papers[paper_id])
+    return float(found.similarities(q.embedding).max()) if found.texts else 0.0
 
 
 # -- near miss: does one sentence of the paper state what is asked? ----------------------------
@@ -122,10 +133,13 @@ def ranked_sentences(q: Question, paper_id: str, index: CorpusIndex, sentences: 
         return []
     dense = found.similarities(q.embedding)
     weights = detail_weights(q, paper_id, index)
+    quantity = asks_quantity(q.text)
     rows = []
     for i, text in enumerate(found.texts):
         coverage = _coverage(weights, set(index.stems(text, joined=True)))
-        rows.append((text, float(dense[i]), coverage, float(dense[i]) + 0.5 * coverage))
+        # A question asking "how many / how much" is answered by a sentence that gives a figure.
+        figure = ANSWER_TYPE_BONUS if quantity and has_number(text) else 0.0
+        rows.append((text, float(dense[i]), coverage, float(dense[i]) + 0.5 * coverage + figure))
     rows.sort(key=lambda r: -r[3])
     return rows
 

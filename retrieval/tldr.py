@@ -43,7 +43,7 @@ def tldr(paper: Paper, max_chars: int = MAX_CHARS) -> str:
 
 def tldr_of_text(text: str, max_chars: int = MAX_CHARS) -> str:
     sentences = split_sentences(_strip_caption_paragraph(text))
-    chosen = next((s for s in sentences if _is_informative(s)), sentences[0] if sentences else "")
+    chosen = next((s for s in sentences if is_informative(s)), sentences[0] if sentences else "")
     return shorten(chosen, max_chars)
 
 
@@ -94,7 +94,7 @@ def _looks_like_caption(sentence: str) -> bool:
     return bool(_CAPTION_START.match(sentence)) or not _VERBISH.search(sentence)
 
 
-def _is_informative(sentence: str) -> bool:
+def is_informative(sentence: str) -> bool:
     if len(sentence.split()) < _MIN_WORDS or _META.search(sentence):
         return False
     return not _CAPTION_START.match(sentence) or bool(_VERBISH.search(sentence))

@@ -49,7 +49,7 @@ def test_ask_human_output_lists_numbered_sources(shipped_data_dir):
 
 
 def test_ask_abstains_with_nearest_papers(shipped_data_dir):
-    result = CliRunner().invoke(main, ["ask", "What is a good recipe for sourdough bread?"])
+    result = CliRunner().invoke(main, ["ask", "How does Mamba's selective state-space layer work?"])
     assert result.exit_code == 0
     assert "not in our papers" in result.output and "Nearest papers:" in result.output
 

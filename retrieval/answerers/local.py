@@ -12,10 +12,10 @@ from collections.abc import Iterator, Sequence
 from retrieval.answerers.base import Draft, Evidence
 from retrieval.citations import sentences
 from retrieval.text_match import content_words
+from retrieval.tldr import is_informative
 from retrieval.types import Turn
 
 MAX_SENTENCES = 2
-MIN_WORDS = 5  # shorter pieces are headings or fragments, not answers
 KEEP_SHARE = 0.85  # a further sentence must score this share of the best one
 
 
@@ -41,14 +41,17 @@ class LocalAnswerer:
         candidates = []
         for rank, item in enumerate(evidence):
             for position, sentence in enumerate(sentences(item.text)):
-                if len(sentence.split()) < MIN_WORDS or (position == 0 and sentence[:1].islower()):
-                    continue  # a heading, or half a sentence where a chunk starts
+                if not is_informative(sentence) or (position == 0 and sentence[:1].islower()):
+                    continue  # a caption or heading, or half a sentence where a chunk starts
                 known = (item.sentence_scores or {}).get(sentence)
                 score = known if known is not None else _lexical(question_words, sentence)
                 # Earlier evidence is more relevant: a small prior breaks ties in its favour.
                 candidates.append((score + 0.02 / (rank + 1), rank, position, sentence, item))
         if not candidates:
             return Draft(text="", abstained=True)
+        # Retrieval ranked the papers: quote the best paper's sentences that answer best.
+        best_paper = evidence[0].paper.id
+        candidates = [c for c in candidates if c[4].paper.id == best_paper] or candidates
         candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
         best_score, best_paper = candidates[0][0], candidates[0][4].paper.id
         chosen = []
