@@ -100,9 +100,10 @@ class PaperCommands:
         elif invocation.subcommand == "digest":
             self._preview_digest(respond)
 
-    def _answer(self, question: str, history: tuple[Turn, ...], respond: Respond | WebhookClient) -> None:
+    def _answer(self, question: str, history: tuple[Turn, ...], respond: Respond | WebhookClient,
+                scope: tuple[str, ...] = ()) -> None:
         self.deps.state.record_question(question, datetime.now(timezone.utc))
-        answer = self.deps.library.ask(question, list(history))
+        answer = self.deps.library.ask(question, list(history), scope=scope)
         text, blocks = answer_reply(answer)
         key = self.shared_replies.keep(text, blocks)
         respond_kwargs = dict(text=text, blocks=blocks_for.with_share_button(blocks, key), response_type="ephemeral")
@@ -168,10 +169,11 @@ class PaperCommands:
         paper = self.deps.library.paper(metadata.get("paper_id", ""))
         # The paper becomes the conversation so far: the answer is about it.
         history = (Turn(question=f"Tell me about {paper.title}", answer=tldr(paper), paper_ids=(paper.id,)),) if paper else ()
+        scope = (paper.id,) if paper else ()  # asked from the paper's "Ask about this": it is about that paper
         if metadata.get("response_url"):
-            self._answer(question, history, WebhookClient(metadata["response_url"]))
+            self._answer(question, history, WebhookClient(metadata["response_url"]), scope)
             return
-        answer = self.deps.library.ask(question, list(history))
+        answer = self.deps.library.ask(question, list(history), scope=scope)
         text, blocks = answer_reply(answer)
         client.chat_postEphemeral(channel=metadata.get("channel") or body["user"]["id"], user=body["user"]["id"],
                                   text=text, blocks=blocks)

@@ -168,13 +168,13 @@ import pytest  # noqa: E402
 
 
 def spy_on_questions(library) -> list:
-    """Record what the library is asked (question, history) and still answer for real."""
+    """Record what the library is asked (question, history, scope) and still answer for real."""
     asked = []
     answer = library.ask
 
-    def ask(question, history=()):
-        asked.append((question, list(history)))
-        return answer(question, history)
+    def ask(question, history=(), scope=()):
+        asked.append((question, list(history), tuple(scope)))
+        return answer(question, history, scope)
 
     library.ask = ask
     return asked

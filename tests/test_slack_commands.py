@@ -4,6 +4,7 @@ signed requests, a local fake Slack Web API recording every call."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -146,6 +147,20 @@ def test_ask_about_this_opens_a_modal_whose_answer_comes_back_ephemerally(paper_
     assert reply.path.endswith("/card") and reply.args["response_type"] == "ephemeral"
     assert "How are winning tickets found?" in _texts(reply.args["blocks"])
     assert paper_app.asked[-1][1][0].paper_ids == (paper.id,)  # asked about that paper
+    assert paper_app.asked[-1][2] == (paper.id,)
+
+
+def test_a_generic_question_from_ask_about_this_is_answered_from_that_paper(paper_app):
+    paper = paper_app.paper_titled("Deep Sets")
+    _click(paper_app, ASK_ABOUT, paper.id, name="card")
+    (opened,) = paper_app.slack.wait_for("views.open")
+    values = {QUESTION_BLOCK: {QUESTION_INPUT: {"type": "plain_text_input", "value": "what is the main finding?"}}}
+    _submit(paper_app, ASK_ABOUT_VIEW, values, opened.args["view"]["private_metadata"])
+    reply = paper_app.slack.wait_for("response_url")[-1].args
+    shown = _texts(reply["blocks"])
+    assert "not in our papers" not in shown
+    cited = set(re.findall(r"\*\[\d+\] (.+?)\* · ", shown))
+    assert cited == {paper.title}  # every source listed under the answer is that paper
 
 
 def test_ask_about_this_with_an_empty_question_stays_open_with_an_error(paper_app):
