@@ -84,7 +84,7 @@ def route_features(q: Question) -> list[float]:
 
 OFF_CORPUS_FEATURES = ("top_dense", "dense_gap", "best_coverage", "unknown_share", "max_missing_idf",
                        "lexical_strength", "content_words", "rankings_agree", "title_named", "person_named",
-                       "best_sentence_dense")
+                       "best_sentence_dense", "unknown_specific")
 
 
 def off_corpus_features(q: Question, index: CorpusIndex, sentences: SentenceIndex) -> list[float]:
@@ -101,7 +101,8 @@ def off_corpus_features(q: Question, index: CorpusIndex, sentences: SentenceInde
     return [dense[0], dense[0] - dense[1], _coverage(weights, present), 1.0 - _coverage(weights, known),
             _max_missing(weights, present, index), lexical_top / (sum(weights.values()) + 1.0),
             math.log1p(len(q.stems)), float(dense_top is not None and dense_top == lexical_best),
-            q.mentions.title_score, q.mentions.person_score, _best_sentence_dense(q, best, index, sentences)]
+            q.mentions.title_score, q.mentions.person_score, _best_sentence_dense(q, best, index, sentences),
+            max((q.specific[s] for s in q.stems if s not in index.document_frequency), default=0.0)]
 
 
 def _best_sentence_dense(q: Question, paper_id: str | None, index: CorpusIndex, sentences: SentenceIndex) -> float:
