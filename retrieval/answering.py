@@ -20,7 +20,7 @@ from prompts import is_cannot_answer
 from retrieval.answerers.base import AnswererUnavailable, Draft, Evidence
 from retrieval.answerers.local import LocalAnswerer
 from retrieval.catalog_answers import catalog_answer
-from retrieval.citations import cite
+from retrieval.citations import cite, collapse
 from retrieval.mentions import find_mentions
 from retrieval.question_text import clean_question, ordinal_index, refers_to_person
 from retrieval.search import SearchResult
@@ -107,9 +107,9 @@ def _evidence(library: "Library", q: Question, result: SearchResult, focus: str 
         scores[paper_id] = {text: combined for text, _, _, combined in rows}
         if paper_id == focus and rows:  # the passage holding the best sentence of the best paper is evidence
             best = rows[0][0]
-            if not any(best in " ".join(h.chunk.text.split()) for h in hits if h.paper.id == paper_id):
+            if not any(best in collapse(h.chunk.text) for h in hits if h.paper.id == paper_id):
                 holder = next((h for h in result.candidates if h.paper.id == paper_id
-                               and best in " ".join(h.chunk.text.split())), None)
+                               and best in collapse(h.chunk.text)), None)
                 if holder is None:
                     holder = library.searcher.search(best, k=1, embedding=result.embedding, paper_id=paper_id).hits[0]
                 hits.insert(0, holder)

@@ -67,18 +67,15 @@ class DecisionModels:
 
     def topic_members(self, q: Question, index: CorpusIndex) -> list[tuple[str, float]]:
         """Candidate papers that belong in the list, with their probability, best first."""
-        model = self.models["topic_member"]
         members = []
         for rank, paper_id in enumerate(q.result.ranked_papers()[:TOPIC_CANDIDATES]):
-            p = model.probabilities(topic_member_features(q, paper_id, rank, index))[model.classes[1]]
-            if p >= model.threshold:
+            member, p = self._binary("topic_member", topic_member_features(q, paper_id, rank, index))
+            if member:
                 members.append((paper_id, p))
         return sorted(members, key=lambda m: -m[1])
 
     def _binary(self, name: str, x: list[float]) -> tuple[bool, float]:
-        model = self.models[name]
-        p = model.probabilities(x)[model.classes[1]]
-        return p >= model.threshold, p
+        return self.models[name].decide(x)
 
     # -- files -------------------------------------------------------------------------------
 

@@ -32,11 +32,10 @@ class LinearModel:
         exp = np.exp(logits)
         return dict(zip(self.classes, (exp / exp.sum()).tolist()))
 
-    def predict(self, x: Sequence[float]) -> str:
-        probs = self.probabilities(x)
-        if len(self.classes) == 2:
-            return self.classes[1] if probs[self.classes[1]] >= self.threshold else self.classes[0]
-        return max(probs, key=probs.get)
+    def decide(self, x: Sequence[float]) -> tuple[bool, float]:
+        """Binary models: (whether the second class is decided, its probability)."""
+        p = self.probabilities(x)[self.classes[1]]
+        return p >= self.threshold, p
 
     def to_dict(self) -> dict:
         return {"classes": list(self.classes), "weights": self.weights.tolist(),

@@ -36,7 +36,6 @@ _BM25_STOPWORDS = sorted(set(STOPWORDS_EN) | STOPWORDS)
 _STOPWORD_SET = frozenset(_BM25_STOPWORDS)
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-_ALPHA = re.compile(r"[a-z]+")
 SPELLING_MATCH = 0.79  # similarity (1 - edits / length) a query word needs to be read as a corpus word
 
 
@@ -283,26 +282,25 @@ class HybridSearcher:
         chunks.update((c.id, c) for c, _ in lexical_chunks)
         chunk_fused = reciprocal_rank_fusion([[d.chunk.id for d in dense], [c.id for c, _ in lexical_chunks]],
                                              self.settings.rrf_k)
-        dense_by_chunk = {d.chunk.id: d.score for d in dense}
         wanted = list(dict.fromkeys(paper_ids or ([paper_id] if paper_id else [])))
+        for pid in wanted:  # passages retrieval missed, in reading order, after the retrieved ones
+            chunks.update((c.id, c) for c in index.chunks_of.get(pid, []))
+        everything = sorted(chunks, key=lambda c: (-paper_scores.get(chunks[c].paper_id, 0.0), -chunk_fused.get(c, 0.0)))
         if wanted:
-            for pid in wanted:  # passages retrieval missed, in reading order, after the retrieved ones
-                chunks.update((c.id, c) for c in index.chunks_of.get(pid, []))
             order = {pid: i for i, pid in enumerate(wanted)}
             pool = [c for c in chunks.values() if c.paper_id in order]
             pool.sort(key=lambda c: (order[c.paper_id], -chunk_fused.get(c.id, 0.0), c.position))
             chosen = diversify([c.id for c in pool], lambda c: chunks[c].paper_id,
                                max(self.settings.max_chunks_per_paper, k // len(wanted)), k)
         else:
-            ranked = sorted(chunks, key=lambda c: (-paper_scores.get(chunks[c].paper_id, 0.0), -chunk_fused[c]))
-            chosen = diversify(ranked, lambda c: chunks[c].paper_id, self.settings.max_chunks_per_paper, k)
+            chosen = diversify(everything, lambda c: chunks[c].paper_id, self.settings.max_chunks_per_paper, k)
+        dense_by_chunk = {d.chunk.id: d.score for d in dense}
 
         def make_hit(chunk_id: str) -> Hit:
             chunk = chunks[chunk_id]
             return Hit(chunk, index.papers[chunk.paper_id], paper_scores.get(chunk.paper_id, 0.0),
                        dense_by_chunk.get(chunk_id, 0.0))
 
-        everything = sorted(chunks, key=lambda c: (-paper_scores.get(chunks[c].paper_id, 0.0), -chunk_fused.get(c, 0.0)))
         return SearchResult(hits=[make_hit(c) for c in chosen], paper_scores=paper_scores,
                             lexical_scores=lexical_scores, dense_scores=dense_scores,
                             top_dense=max(dense_scores.values(), default=0.0), embedding=embedding,

@@ -50,8 +50,7 @@ class LocalAnswerer:
         if not candidates:
             return Draft(text="", abstained=True)
         # Retrieval ranked the papers: quote the best paper's sentences that answer best.
-        best_paper = evidence[0].paper.id
-        candidates = [c for c in candidates if c[4].paper.id == best_paper] or candidates
+        candidates = [c for c in candidates if c[4].paper.id == evidence[0].paper.id] or candidates
         candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
         best_score, best_paper = candidates[0][0], candidates[0][4].paper.id
         chosen = []
