@@ -256,8 +256,8 @@ class HybridSearcher:
                paper_id: str | None = None, paper_ids: Sequence[str] | None = None) -> SearchResult:
         """The best papers for the query and their best passages.
 
-        With ``paper_id`` (or ``paper_ids``), only those papers' passages are evidence: a follow-up
-        about papers already named is answered from them.
+        With ``paper_id`` (or ``paper_ids``), only those papers' passages are evidence, the most
+        relevant paper first: a follow-up about papers already named is answered from them.
         """
         index = self.index
         k = k or self.settings.top_k
@@ -286,8 +286,8 @@ class HybridSearcher:
         for pid in wanted:  # passages retrieval missed, in reading order, after the retrieved ones
             chunks.update((c.id, c) for c in index.chunks_of.get(pid, []))
         everything = sorted(chunks, key=lambda c: (-paper_scores.get(chunks[c].paper_id, 0.0), -chunk_fused.get(c, 0.0)))
-        if wanted:
-            order = {pid: i for i, pid in enumerate(wanted)}
+        if wanted:  # most relevant of the given papers first
+            order = {pid: i for i, pid in enumerate(sorted(wanted, key=lambda p: -paper_scores.get(p, 0.0)))}
             pool = [c for c in chunks.values() if c.paper_id in order]
             pool.sort(key=lambda c: (order[c.paper_id], -chunk_fused.get(c.id, 0.0), c.position))
             chosen = diversify([c.id for c in pool], lambda c: chunks[c].paper_id,

@@ -77,3 +77,13 @@ def test_ask_reads_thread_lines_as_conversations_in_input_order(shipped_data_dir
     assert [o.get("thread") for o in out] == ["t1", None, "t2", "t1", "t2"]
     assert out[3]["answer"].startswith("Hongbo Tian presented 3 of our papers")
     assert "Kihyuk Sohn" in out[4]["answer"] or "FixMatch" in out[4]["answer"]
+
+
+def test_a_follow_up_naming_one_of_the_listed_papers_picks_that_one(shipped_library):
+    first = shipped_library.ask("what have we read on mixture of experts?")
+    listed = [shipped_library.searcher.papers[p].title for p in first.paper_ids]
+    assert len(listed) >= 2
+    target = next(i for i, t in enumerate(listed) if t.startswith("Distributed Learning of Mixtures of Experts"))
+    assert target > 0  # not simply the first one listed
+    follow_up = shipped_library.ask("and the distributed one, what does it propose?", history=[_turn(first)])
+    assert follow_up.paper_ids[0] == first.paper_ids[target]
