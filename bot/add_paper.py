@@ -19,11 +19,11 @@ from urllib.parse import urlparse
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.slack_text import escape, link
-from retrieval.loaders import paper_from_text
-from retrieval.lookup import normalize
-from retrieval.tldr import tldr
-from retrieval.types import Paper
+from paperbot.bot.slack_text import escape, link
+from paperbot.retrieval.loaders import paper_from_text
+from paperbot.retrieval.lookup import normalize
+from paperbot.retrieval.tldr import tldr
+from paperbot.retrieval.types import Paper
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class AddPaper:
             ack()
 
     def index_submission(self, view: dict, body: dict, client: WebClient) -> None:
-        from retrieval.ingest import DuplicatePaperError
+        from paperbot.retrieval.ingest import DuplicatePaperError
 
         submission = read_submission(view)
         # Bolt runs this after every ack, also one that showed errors: check again, save nothing then.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import add_paper, commands, events, feedback, home
-from bot.assistant import build_assistant
-from bot.replying import Deps
-from bot.slack_client import build_web_client
-from config import Settings
+from paperbot.bot import add_paper, commands, events, feedback, home
+from paperbot.bot.assistant import build_assistant
+from paperbot.bot.replying import Deps
+from paperbot.bot.slack_client import build_web_client
+from paperbot.config import Settings
 
 
 def build_app(settings: Settings, library, state, *, client: WebClient | None = None) -> App:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Assistant, BoltContext, Say, SetStatus, SetSuggestedPrompts, SetTitle
 from slack_sdk import WebClient
 
-from bot.replying import Deps, answer_in_thread
+from paperbot.bot.replying import Deps, answer_in_thread
 
 SUGGESTED_PROMPTS = [
     {"title": "What have we read lately?", "message": "What have we read about active learning?"},

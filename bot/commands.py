@@ -17,15 +17,15 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot import paper_blocks as blocks_for
-from bot.answer_reply import answer_reply
-from bot.digest import DigestLedger, build_digest
-from bot.digest_render import digest_message
-from bot.paper_blocks import ASK_ABOUT, SHARE_PAPER, SHARE_REPLY, SHOW_SUMMARY
-from bot.shared_replies import SharedReplies
-from bot.slack_text import escape
-from retrieval.tldr import tldr
-from retrieval.types import Turn
+from paperbot.bot import paper_blocks as blocks_for
+from paperbot.bot.answer_reply import answer_reply
+from paperbot.bot.digest import DigestLedger, build_digest
+from paperbot.bot.digest_render import digest_message
+from paperbot.bot.paper_blocks import ASK_ABOUT, SHARE_PAPER, SHARE_REPLY, SHOW_SUMMARY
+from paperbot.bot.shared_replies import SharedReplies
+from paperbot.bot.slack_text import escape
+from paperbot.retrieval.tldr import tldr
+from paperbot.retrieval.types import Turn
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class PaperCommands:
             ack(text=text, blocks=blocks, response_type="ephemeral")
         elif invocation.subcommand == "add":
             ack()
-            from bot.add_paper import add_paper_view
+            from paperbot.bot.add_paper import add_paper_view
 
             client.views_open(trigger_id=command["trigger_id"], view=add_paper_view(command.get("channel_id")))
         elif invocation.subcommand == "ask":

@@ -20,10 +20,10 @@ from slack_sdk import WebClient
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from config import Settings
-from config.settings import DigestSettings
-from bot.digest_render import digest_message
-from retrieval.digest import Digest, DigestPeriod
+from paperbot.config import Settings
+from paperbot.config.settings import DigestSettings
+from paperbot.bot.digest_render import digest_message
+from paperbot.retrieval.digest import Digest, DigestPeriod
 
 log = logging.getLogger(__name__)
 

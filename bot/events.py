@@ -7,7 +7,7 @@ import logging
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.replying import Deps, answer_in_thread, question_text
+from paperbot.bot.replying import Deps, answer_in_thread, question_text
 
 log = logging.getLogger(__name__)
 _IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join", "channel_leave",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from bot.render import FEEDBACK_DOWN, FEEDBACK_UP
-from bot.replying import Deps
+from paperbot.bot.render import FEEDBACK_DOWN, FEEDBACK_UP
+from paperbot.bot.replying import Deps
 
 
 def register(app: App, deps: Deps) -> None:

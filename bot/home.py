@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack_text import escape, link
-from retrieval.tldr import tldr
-from retrieval.types import Paper
+from paperbot.bot.slack_text import escape, link
+from paperbot.retrieval.tldr import tldr
+from paperbot.retrieval.types import Paper
 
 LATEST_SHOWN = 8
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -6,9 +6,9 @@ renders as text and pings nobody. Slack's limits: ≤ 50 blocks, ≤ 3000 chars 
 
 from __future__ import annotations
 
-from retrieval.types import Answer
+from paperbot.retrieval.types import Answer
 
-from bot.slack_text import escape
+from paperbot.bot.slack_text import escape
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000

@@ -9,8 +9,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.render import answer_message, apology_message, too_long_message
-from retrieval.types import Answer
+from paperbot.bot.render import answer_message, apology_message, too_long_message
+from paperbot.retrieval.types import Answer
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -52,7 +52,7 @@ def _stream(deps: Deps, client: WebClient, channel: str, thread_ts: str, questio
 def answer_in_thread(deps: Deps, client: WebClient, *, channel: str, thread_ts: str, question: str,
                      team_id: str | None = None, user_id: str | None = None) -> Answer | None:
     """Answer ``question`` in the thread, with sources and feedback buttons; apologise on failure."""
-    from retrieval.answering import QuestionError  # the only answering error users should see verbatim
+    from paperbot.retrieval.answering import QuestionError  # the only answering error users should see verbatim
 
     limit = deps.settings.slack.max_question_chars
     if len(question) > limit:

@@ -10,7 +10,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from config import Settings
+from paperbot.config import Settings
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"

@@ -9,7 +9,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from config import Settings
+from paperbot.config import Settings
 
 
 def build_web_client(settings: Settings) -> WebClient:

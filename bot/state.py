@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from retrieval.types import Turn
+from paperbot.retrieval.types import Turn
 
 metadata = sa.MetaData()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, BaseModel
 from pydantic.fields import FieldInfo
 
-from config.settings import Settings
+from paperbot.config.settings import Settings
 
 _SECRET_NAMES = ("token", "secret", "key")
 

@@ -7,6 +7,7 @@ accepted as they are. Build it once at the entry point (:func:`load_settings`) a
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -14,8 +15,8 @@ import platformdirs
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_CORPUS = REPO_ROOT / "data" / "corpus"
+# Package data, so an installed wheel finds it from any directory.
+SHIPPED_CORPUS = Path(str(resources.files("paperbot.data") / "corpus"))
 
 
 class _Section(BaseModel):

@@ -16,20 +16,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from prompts import is_cannot_answer
-from retrieval.answerers.base import AnswererUnavailable, Draft, Evidence
-from retrieval.answerers.local import LocalAnswerer
-from retrieval.catalog_answers import catalog_answer
-from retrieval.citations import cite, collapse
-from retrieval.mentions import find_mentions
-from retrieval.question_text import clean_question, ordinal_index, refers_to_person
-from retrieval.search import SearchResult
-from retrieval.signals import Question, make_question, ranked_sentences
-from retrieval.topic_answers import topic_answer
-from retrieval.types import Answer, Paper, PaperRef, Turn
+from paperbot.prompts import is_cannot_answer
+from paperbot.retrieval.answerers.base import AnswererUnavailable, Draft, Evidence
+from paperbot.retrieval.answerers.local import LocalAnswerer
+from paperbot.retrieval.catalog_answers import catalog_answer
+from paperbot.retrieval.citations import cite, collapse
+from paperbot.retrieval.mentions import find_mentions
+from paperbot.retrieval.question_text import clean_question, ordinal_index, refers_to_person
+from paperbot.retrieval.search import SearchResult
+from paperbot.retrieval.signals import Question, make_question, ranked_sentences
+from paperbot.retrieval.topic_answers import topic_answer
+from paperbot.retrieval.types import Answer, Paper, PaperRef, Turn
 
 if TYPE_CHECKING:
-    from retrieval.library import Library
+    from paperbot.retrieval.library import Library
 
 log = logging.getLogger(__name__)
 

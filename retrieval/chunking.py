@@ -15,8 +15,8 @@ from llama_index.core.schema import (
     TextNode,
 )
 
-from config.settings import RetrievalSettings
-from retrieval.types import Paper
+from paperbot.config.settings import RetrievalSettings
+from paperbot.retrieval.types import Paper
 
 _NOT_EMBEDDED = ["paper_id", "position", "source", "authors", "presenter"]  # only the title joins the text
 

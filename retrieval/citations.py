@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from retrieval.answerers.base import Evidence
-from retrieval.types import Citation, Paper
+from paperbot.retrieval.answerers.base import Evidence
+from paperbot.retrieval.types import Citation, Paper
 
 MARKER = re.compile(r"\s?\[(\d{1,3})\]")
 # A sentence ends at . ! ? before a capital; single newlines are only hard wraps (the blog wraps

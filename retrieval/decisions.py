@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.linear_model import LinearModel
-from retrieval.search import CorpusIndex
-from retrieval.sentences import SentenceIndex
-from retrieval.signals import (
+from paperbot.retrieval.linear_model import LinearModel
+from paperbot.retrieval.search import CorpusIndex
+from paperbot.retrieval.sentences import SentenceIndex
+from paperbot.retrieval.signals import (
     Question,
     followup_features,
     near_miss_features,

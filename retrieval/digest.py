@@ -19,9 +19,9 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 from rapidfuzz import fuzz
 
-from retrieval.lookup import normalize
-from retrieval.tldr import tldr
-from retrieval.types import Paper
+from paperbot.retrieval.lookup import normalize
+from paperbot.retrieval.tldr import tldr
+from paperbot.retrieval.types import Paper
 
 WEEK = timedelta(days=7)
 ARCHIVE_COOLDOWN = timedelta(weeks=12)  # a paper featured from the archive rests this long

@@ -16,13 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrieval.citations import is_verbatim
-from retrieval.labelled import CATALOG, Conversation, Labelled, map_catalog, read_labelled
-from retrieval.question_text import ordinal_index
-from retrieval.types import Answer, Turn
+from paperbot.retrieval.citations import is_verbatim
+from paperbot.retrieval.labelled import CATALOG, Conversation, Labelled, map_catalog, read_labelled
+from paperbot.retrieval.question_text import ordinal_index
+from paperbot.retrieval.types import Answer, Turn
 
 if TYPE_CHECKING:
-    from retrieval.library import Library
+    from paperbot.retrieval.library import Library
 
 _NOT_RECORDED = ("doesn't record", "aren't recorded", "don't say who")
 
@@ -97,7 +97,7 @@ class _Scorer:
 
 def _retrieval(library: "Library", singles: Sequence[Labelled]) -> dict[str, dict[str, float]]:
     """Right paper first / in top 3 for single questions: ours, BM25 whole summaries, dense alone."""
-    from retrieval.question_text import clean_question
+    from paperbot.retrieval.question_text import clean_question
 
     hits: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     for item in singles:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.decisions import DecisionModels
-from retrieval.labelled import Conversation, Labelled
-from retrieval.linear_model import LinearModel, fit_linear_model
-from retrieval.signals import (
+from paperbot.retrieval.decisions import DecisionModels
+from paperbot.retrieval.labelled import Conversation, Labelled
+from paperbot.retrieval.linear_model import LinearModel, fit_linear_model
+from paperbot.retrieval.signals import (
     FOLLOWUP_FEATURES,
     NEAR_MISS_FEATURES,
     OFF_CORPUS_FEATURES,
@@ -34,7 +34,7 @@ from retrieval.signals import (
 )
 
 if TYPE_CHECKING:
-    from retrieval.library import Library
+    from paperbot.retrieval.library import Library
 
 FOLDS = 5
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
@@ -65,7 +65,7 @@ class Examples:
 
 def build_examples(library: "Library", singles: Sequence[Labelled], conversations: Sequence[Conversation],
                    progress: Callable[[str], None] = lambda _: None, seed: int = 7) -> dict[str, Examples]:
-    from retrieval.answering import understand
+    from paperbot.retrieval.answering import understand
 
     index = library.searcher.index
     sentences = library.sentences

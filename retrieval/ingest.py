@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from retrieval.chunking import Chunker, embed_text, paper_vector
-from retrieval.loaders import CorpusFormatError, corpus_files, load_file
-from retrieval.types import Paper
+from paperbot.retrieval.chunking import Chunker, embed_text, paper_vector
+from paperbot.retrieval.loaders import CorpusFormatError, corpus_files, load_file
+from paperbot.retrieval.types import Paper
 
 if TYPE_CHECKING:
-    from retrieval.library import Library
+    from paperbot.retrieval.library import Library
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.types import Paper
+from paperbot.retrieval.types import Paper
 
 LABELS_DIR = Path(__file__).parent / "labels"
 TRAIN_DIR = LABELS_DIR / "train"

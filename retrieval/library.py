@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
-from config import Settings
-from retrieval.types import Answer, Paper, Turn
+from paperbot.config import Settings
+from paperbot.retrieval.types import Answer, Paper, Turn
 
 
 class Library:
@@ -23,39 +23,39 @@ class Library:
 
     @cached_property
     def embedder(self):
-        from retrieval.embeddings import build_embedder
+        from paperbot.retrieval.embeddings import build_embedder
 
         return build_embedder(self.settings)
 
     @cached_property
     def store(self):
-        from retrieval.embeddings import embedder_id
-        from retrieval.store import IndexStore
+        from paperbot.retrieval.embeddings import embedder_id
+        from paperbot.retrieval.store import IndexStore
 
         return IndexStore(self.settings, embedder_id(self.settings))
 
     @cached_property
     def searcher(self):
-        from retrieval.search import HybridSearcher
+        from paperbot.retrieval.search import HybridSearcher
 
         return HybridSearcher(self.store, self.embedder, self.settings.retrieval)
 
     @cached_property
     def sentences(self):
-        from retrieval.sentences import SentenceIndex
+        from paperbot.retrieval.sentences import SentenceIndex
 
         return SentenceIndex(self.embedder)
 
     @cached_property
     def decisions(self):
-        from retrieval.decisions import load_models
-        from retrieval.embeddings import embedder_id
+        from paperbot.retrieval.decisions import load_models
+        from paperbot.retrieval.embeddings import embedder_id
 
         return load_models(self.settings.data_dir, embedder_id(self.settings))
 
     @cached_property
     def answerer(self):
-        from retrieval.answerers import build_answerer
+        from paperbot.retrieval.answerers import build_answerer
 
         return build_answerer(self.settings)
 
@@ -67,7 +67,7 @@ class Library:
     # -- corpus ------------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path] | None = None, *, prune: bool = False, progress: bool = False):
-        from retrieval.ingest import ingest
+        from paperbot.retrieval.ingest import ingest
 
         return ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
 
@@ -76,7 +76,7 @@ class Library:
 
     def drop_index(self) -> None:
         """Delete the whole index, whatever embedder built it (`paperbot ingest --reindex`)."""
-        from retrieval.store import drop_index
+        from paperbot.retrieval.store import drop_index
 
         drop_index(self.settings)
         for component in ("store", "searcher"):  # they hold the dropped collections
@@ -89,7 +89,7 @@ class Library:
 
     def lookup(self, query: str, *, limit: int = 5):
         """Papers matching a (typo'd) title, author, presenter or topic: list[LookupHit], best first."""
-        from retrieval.lookup import lookup
+        from paperbot.retrieval.lookup import lookup
 
         return lookup(self.papers(), query, limit=limit, nearest=self.nearest_paper_ids)
 
@@ -100,7 +100,7 @@ class Library:
 
     def add_paper(self, paper: Paper) -> Paper:
         """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in."""
-        from retrieval.ingest import add_paper
+        from paperbot.retrieval.ingest import add_paper
 
         return add_paper(self, paper)
 
@@ -108,7 +108,7 @@ class Library:
         """The weekly digest's selection (retrieval.digest.Digest) for the week of ``now``."""
         from zoneinfo import ZoneInfo
 
-        from retrieval.digest import select_digest
+        from paperbot.retrieval.digest import select_digest
 
         return select_digest(
             self.papers(), now=now, tz=ZoneInfo(self.settings.digest.timezone),
@@ -119,12 +119,12 @@ class Library:
 
     def ask(self, question: str, history: Sequence[Turn] = (), scope: Sequence[str] = ()) -> Answer:
         """Answer a question; ``scope`` (paper ids) when it is asked about those papers."""
-        from retrieval.answering import answer_question
+        from paperbot.retrieval.answering import answer_question
 
         return answer_question(self, question, history, scope)
 
     def ask_stream(self, question: str, history: Sequence[Turn] = (), scope: Sequence[str] = ()) -> Iterator[str | Answer]:
         """Yield text deltas as the answerer writes them, then the final, verified :class:`Answer`."""
-        from retrieval.answering import stream_answer
+        from paperbot.retrieval.answering import stream_answer
 
         return stream_answer(self, question, history, scope)

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import openai
 
-from config import Settings, SettingsError
-from retrieval.answerers.base import AnswererUnavailable
+from paperbot.config import Settings, SettingsError
+from paperbot.retrieval.answerers.base import AnswererUnavailable
 
 if TYPE_CHECKING:
     import llama_cpp

@@ -18,7 +18,7 @@ import bm25s
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein
 
-from retrieval.types import Paper
+from paperbot.retrieval.types import Paper
 
 MatchKind = Literal["title", "author", "presenter", "topic"]
 # (query, k) -> [(paper_id, similarity in [0, 1])], best first.

@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from retrieval.lookup import content_words, normalize, with_parts, word_similarity
-from retrieval.types import Paper
+from paperbot.retrieval.lookup import content_words, normalize, with_parts, word_similarity
+from paperbot.retrieval.types import Paper
 
 NAME_PART_MATCH = 0.86  # similarity a question word needs to a part of a name
 MIN_NAME_PART = 3  # shorter name parts ("He", "Le", "Bo") are too ambiguous alone; 3 letters match only exactly

@@ -25,9 +25,9 @@ from bm25s.stopwords import STOPWORDS_EN
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from config.settings import RetrievalSettings
-from retrieval.text_match import STOPWORDS
-from retrieval.types import Chunk, Paper
+from paperbot.config.settings import RetrievalSettings
+from paperbot.retrieval.text_match import STOPWORDS
+from paperbot.retrieval.types import Chunk, Paper
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 

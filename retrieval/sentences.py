@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.citations import sentences
-from retrieval.tldr import is_informative
-from retrieval.types import Paper
+from paperbot.retrieval.citations import sentences
+from paperbot.retrieval.tldr import is_informative
+from paperbot.retrieval.types import Paper
 
 MAX_CACHED_PAPERS = 2048
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from retrieval.mentions import Mentions
-from retrieval.question_text import asks_quantity, referring_words
-from retrieval.search import CorpusIndex, SearchResult
-from retrieval.sentences import SentenceIndex, unit
-from retrieval.word_rarity import specificity
+from paperbot.retrieval.mentions import Mentions
+from paperbot.retrieval.question_text import asks_quantity, referring_words
+from paperbot.retrieval.search import CorpusIndex, SearchResult
+from paperbot.retrieval.sentences import SentenceIndex, unit
+from paperbot.retrieval.word_rarity import specificity
 
 _HAS_NUMBER = "0123456789"
 _NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred

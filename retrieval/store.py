@@ -21,8 +21,8 @@ from llama_index.core.schema import BaseNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from config import Settings
-from retrieval.types import Chunk, Paper, ScoredChunk
+from paperbot.config import Settings
+from paperbot.retrieval.types import Chunk, Paper, ScoredChunk
 
 log = logging.getLogger(__name__)
 

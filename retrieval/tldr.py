@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from retrieval.types import Paper
+from paperbot.retrieval.types import Paper
 
 MAX_CHARS = 200
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from retrieval.answerers.base import Evidence
-from retrieval.citations import cite
-from retrieval.signals import Question, ranked_sentences
-from retrieval.types import Answer
+from paperbot.retrieval.answerers.base import Evidence
+from paperbot.retrieval.citations import cite
+from paperbot.retrieval.signals import Question, ranked_sentences
+from paperbot.retrieval.types import Answer
 
 if TYPE_CHECKING:
-    from retrieval.library import Library
+    from paperbot.retrieval.library import Library
 
 SHOWN = 5  # members quoted in full; the rest are folded
 STRONG = 0.5  # membership probability of a member quoted in full

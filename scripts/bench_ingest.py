@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from config import load_settings
-from retrieval.library import Library
+from paperbot.config import load_settings
+from paperbot.retrieval.library import Library
 
 REPO = Path(__file__).resolve().parent.parent
 WORDS = (

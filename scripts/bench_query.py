@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from llama_index.core.embeddings import BaseEmbedding
 
-from config import load_settings
-from retrieval.library import Library
+from paperbot.config import load_settings
+from paperbot.retrieval.library import Library
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
@@ -78,7 +78,7 @@ def cold_start(data_dir: Path, runs: int = 3) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "bot.cli", "ask", "who wrote Reformer?"], env=env, check=True,
+        subprocess.run([sys.executable, "-m", "paperbot.bot.cli", "ask", "who wrote Reformer?"], env=env, check=True,
                        capture_output=True, cwd=REPO)
         times.append(time.perf_counter() - start)
     return statistics.median(times)

@@ -68,8 +68,8 @@ def isolated_env(monkeypatch, tmp_path):
 @pytest.fixture(scope="session")
 def _shipped_index_dir(tmp_path_factory) -> Path:
     """The shipped corpus ingested once per test session (embedding is the slow part)."""
-    from config import load_settings
-    from retrieval.library import Library
+    from paperbot.config import load_settings
+    from paperbot.retrieval.library import Library
 
     data_dir = tmp_path_factory.mktemp("shipped") / "data"
     settings = load_settings(data_dir=data_dir, corpus_dir=SHIPPED_CORPUS)
@@ -89,7 +89,7 @@ def shipped_data_dir(_shipped_index_dir, tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def shipped_library(shipped_data_dir):
     """A Library over a copy of the shipped-corpus index, with the offline defaults."""
-    from config import load_settings
-    from retrieval.library import Library
+    from paperbot.config import load_settings
+    from paperbot.retrieval.library import Library
 
     return Library(load_settings(data_dir=shipped_data_dir, corpus_dir=SHIPPED_CORPUS))

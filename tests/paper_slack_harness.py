@@ -185,8 +185,8 @@ def paper_app(shipped_library, tmp_path):
     from slack_bolt import App
     from slack_sdk import WebClient
 
-    from bot import add_paper, commands, home
-    from config import load_settings
+    from paperbot.bot import add_paper, commands, home
+    from paperbot.config import load_settings
 
     fake, slack_server = start_fake_slack()
     slack_base = f"http://127.0.0.1:{slack_server.server_port}/"
@@ -194,7 +194,7 @@ def paper_app(shipped_library, tmp_path):
                              slack_api_url=slack_base + "api/", digest={"channel": "C9DIGEST"})
     library = shipped_library
     asked = spy_on_questions(library)
-    from bot.state import State
+    from paperbot.bot.state import State
 
     state = State(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     app = App(signing_secret=SIGNING_SECRET, client=WebClient(token="xoxb-test", base_url=slack_base + "api/"))

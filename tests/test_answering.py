@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from config import load_settings
-from retrieval.answerers import ANSWERERS, build_answerer
-from retrieval.answerers.base import AnswererUnavailable, Draft
-from retrieval.answerers.local import LocalAnswerer
-from retrieval.answering import QuestionError
-from retrieval.citations import is_verbatim
-from retrieval.types import Answer
+from paperbot.config import load_settings
+from paperbot.retrieval.answerers import ANSWERERS, build_answerer
+from paperbot.retrieval.answerers.base import AnswererUnavailable, Draft
+from paperbot.retrieval.answerers.local import LocalAnswerer
+from paperbot.retrieval.answering import QuestionError
+from paperbot.retrieval.citations import is_verbatim
+from paperbot.retrieval.types import Answer
 
 
 def _titles(answer):

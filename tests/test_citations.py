@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answerers.base import Evidence
-from retrieval.citations import cite, is_verbatim, sentences
-from retrieval.types import Paper
+from paperbot.retrieval.answerers.base import Evidence
+from paperbot.retrieval.citations import cite, is_verbatim, sentences
+from paperbot.retrieval.types import Paper
 
 PAPER_A = Paper(id="a", title="Paper A", source="a.txt",
                 text="Alpha nets learn fast. They use\nwide layers with   skip connections. Results improve by 4% on ImageNet.")

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from bot.cli import main
+from paperbot.bot.cli import main
 
 CONTRACT_KEYS = {"question", "answer", "abstained", "latency_ms", "note", "citations"}
 CITATION_KEYS = {"n", "paper_id", "title", "source", "snippet", "score"}

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from bot.cli import main
+from paperbot.bot.cli import main
 from tests.conftest import FIXTURES
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from bot.cli import main
+from paperbot.bot.cli import main
 from tests.paper_slack_harness import start_fake_slack
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from config import SettingsError, load_settings
-from config.env_example import render
+from paperbot.config import SettingsError, load_settings
+from paperbot.config.env_example import render
 
 REPO = Path(__file__).resolve().parent.parent
 

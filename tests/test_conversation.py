@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from bot.cli import main
-from retrieval.types import Turn
+from paperbot.bot.cli import main
+from paperbot.retrieval.types import Turn
 
 
 def _turn(answer) -> Turn:

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from retrieval.digest import ARCHIVE_COOLDOWN, DigestPeriod, popular_questions, select_digest
-from retrieval.loaders import corpus_files, load_file
+from paperbot.retrieval.digest import ARCHIVE_COOLDOWN, DigestPeriod, popular_questions, select_digest
+from paperbot.retrieval.loaders import corpus_files, load_file
 from tests.conftest import SHIPPED_CORPUS
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=timezone.utc)  # a Monday
@@ -116,16 +116,16 @@ import threading  # noqa: E402
 from slack_sdk import WebClient  # noqa: E402
 from slack_sdk.errors import SlackApiError  # noqa: E402
 
-from bot.digest import DigestLedger, DigestScheduler, next_slot, post_digest  # noqa: E402
-from config.settings import DigestSettings  # noqa: E402
-from bot.state import State  # noqa: E402
+from paperbot.bot.digest import DigestLedger, DigestScheduler, next_slot, post_digest  # noqa: E402
+from paperbot.config.settings import DigestSettings  # noqa: E402
+from paperbot.bot.state import State  # noqa: E402
 from tests.paper_slack_harness import start_fake_slack  # noqa: E402
 
 
 @pytest.fixture
 def poster(shipped_data_dir, tmp_path):
-    from config import load_settings
-    from retrieval.library import Library
+    from paperbot.config import load_settings
+    from paperbot.retrieval.library import Library
 
     fake, server = start_fake_slack()
     settings = load_settings(data_dir=shipped_data_dir, corpus_dir=SHIPPED_CORPUS,

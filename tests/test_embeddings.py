@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from config import load_settings
-from retrieval.embeddings import (
+from paperbot.config import load_settings
+from paperbot.retrieval.embeddings import (
     EmbedderError,
     LocalMiniLMEmbedding,
     build_embedder,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.cli import main
-from retrieval.decisions import local_path
-from retrieval.labelled import TEST_DIR, TRAIN_DIR, LabelsError, map_catalog, read_labelled
+from paperbot.bot.cli import main
+from paperbot.retrieval.decisions import local_path
+from paperbot.retrieval.labelled import TEST_DIR, TRAIN_DIR, LabelsError, map_catalog, read_labelled
 
 LABELLED = [
     {"id": "s1", "type": "single", "question": "what dataset does the adapool paper introduce?", "gold": ["p019"],
@@ -80,7 +80,7 @@ def test_fit_saves_decisions_the_library_then_uses(shipped_data_dir, tmp_path):
 
 
 def test_train_and_test_splits_share_no_question():
-    from retrieval.labelled import CATALOG
+    from paperbot.retrieval.labelled import CATALOG
 
     ids = {e["id"]: e["id"] for e in json.loads(CATALOG.read_text())}
     train, train_conversations = read_labelled([TRAIN_DIR], ids)

@@ -7,12 +7,12 @@ import random
 import pytest
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from config import load_settings
-from retrieval.chunking import Chunker
-from retrieval.ingest import DuplicatePaperError
-from retrieval.library import Library
-from retrieval.store import EmbedderMismatchError, IndexStore
-from retrieval.types import Paper, paper_id_for
+from paperbot.config import load_settings
+from paperbot.retrieval.chunking import Chunker
+from paperbot.retrieval.ingest import DuplicatePaperError
+from paperbot.retrieval.library import Library
+from paperbot.retrieval.store import EmbedderMismatchError, IndexStore
+from paperbot.retrieval.types import Paper, paper_id_for
 
 
 def _write(path, title, body, **front):
@@ -100,7 +100,7 @@ def test_interrupted_ingest_recovers_on_rerun(library, corpus, monkeypatch):
         return real(self, texts)
 
     monkeypatch.setattr(type(embedder), "_get_text_embeddings", dies_on_second_call)
-    monkeypatch.setattr("retrieval.ingest._CHUNKS_PER_BATCH", 1)  # one paper per batch
+    monkeypatch.setattr("paperbot.retrieval.ingest._CHUNKS_PER_BATCH", 1)  # one paper per batch
     with pytest.raises(KeyboardInterrupt):
         library.ingest([corpus])
     assert len(library.papers()) == 1  # only the paper whose batch finished is in the catalog

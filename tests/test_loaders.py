@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.loaders import CorpusFormatError, corpus_files, load_file, paper_from_text
-from retrieval.types import Paper, paper_id_for
+from paperbot.retrieval.loaders import CorpusFormatError, corpus_files, load_file, paper_from_text
+from paperbot.retrieval.types import Paper, paper_id_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LOADER_FIXTURES = FIXTURES / "loaders"

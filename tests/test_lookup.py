@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.loaders import corpus_files, load_file
-from retrieval.lookup import lookup
-from retrieval.tldr import tldr, tldr_of_text
+from paperbot.retrieval.loaders import corpus_files, load_file
+from paperbot.retrieval.lookup import lookup
+from paperbot.retrieval.tldr import tldr, tldr_of_text
 from tests.conftest import SHIPPED_CORPUS
 
 

@@ -10,13 +10,13 @@ import traceback
 
 import pytest
 
-import prompts
-from config import SettingsError, load_settings
-from retrieval.answerers.base import AnswererUnavailable, Evidence
-from retrieval.answerers.openai_chat import OpenAIAnswerer, draft_from_reply
-from retrieval.answering import UNCITED_NOTE
-from retrieval.library import Library
-from retrieval.types import Answer, Paper, Turn
+from paperbot import prompts
+from paperbot.config import SettingsError, load_settings
+from paperbot.retrieval.answerers.base import AnswererUnavailable, Evidence
+from paperbot.retrieval.answerers.openai_chat import OpenAIAnswerer, draft_from_reply
+from paperbot.retrieval.answering import UNCITED_NOTE
+from paperbot.retrieval.library import Library
+from paperbot.retrieval.types import Answer, Paper, Turn
 from tests.conftest import SHIPPED_CORPUS
 from tests.fake_openai import FakeOpenAI, Reply
 
@@ -258,7 +258,7 @@ def test_unreachable_server_is_unavailable(caplog):
 
 
 def test_llama_cpp_without_gguf_path_says_which_setting():
-    from retrieval.answerers.llama_cpp import LlamaCppAnswerer
+    from paperbot.retrieval.answerers.llama_cpp import LlamaCppAnswerer
 
     with pytest.raises(SettingsError, match="PAPERBOT_LLM__GGUF_PATH"):
         LlamaCppAnswerer(load_settings(llm={"answerer": "llama_cpp"}))
@@ -267,7 +267,7 @@ def test_llama_cpp_without_gguf_path_says_which_setting():
 
 
 def test_llama_cpp_without_the_package_says_how_to_install(monkeypatch, tmp_path):
-    from retrieval.answerers.llama_cpp import LlamaCppAnswerer
+    from paperbot.retrieval.answerers.llama_cpp import LlamaCppAnswerer
 
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF")

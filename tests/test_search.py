@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from retrieval.search import diversify, reciprocal_rank_fusion
-from retrieval.types import Paper
+from paperbot.retrieval.search import diversify, reciprocal_rank_fusion
+from paperbot.retrieval.types import Paper
 
 
 def test_fusion_rewards_items_both_retrievers_found():

@@ -9,12 +9,12 @@ import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_app
-from bot.render import FEEDBACK_UP, answer_message
-from bot.serve import serve_in_thread
-from bot.state import State
-from config import load_settings
-from retrieval.types import Answer, Citation
+from paperbot.bot.app import build_app
+from paperbot.bot.render import FEEDBACK_UP, answer_message
+from paperbot.bot.serve import serve_in_thread
+from paperbot.bot.state import State
+from paperbot.config import load_settings
+from paperbot.retrieval.types import Answer, Citation
 from tests.paper_slack_harness import SIGNING_SECRET, send_interaction, start_fake_slack
 
 BOT_USER = "UBOT"  # what the fake answers to auth.test
@@ -224,7 +224,7 @@ def test_long_answer_respects_slack_limits():
 
 def test_llm_answer_streams_into_the_thread(shipped_library, tmp_path):
     """With an LLM answerer the answer is streamed (chat.startStream/appendStream/stopStream)."""
-    from retrieval.library import Library
+    from paperbot.retrieval.library import Library
     from tests.fake_openai import FakeOpenAI, Reply
 
     fake, slack_server = start_fake_slack()

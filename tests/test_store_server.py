@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from config import load_settings
-from retrieval.library import Library
-from retrieval.store import EmbedderMismatchError, IndexStore, StoreError
-from retrieval.types import Paper, paper_id_for
+from paperbot.bot.cli import main
+from paperbot.config import load_settings
+from paperbot.retrieval.library import Library
+from paperbot.retrieval.store import EmbedderMismatchError, IndexStore, StoreError
+from paperbot.retrieval.types import Paper, paper_id_for
 
 pytestmark = pytest.mark.server
 

@@ -10,7 +10,7 @@ import logging
 
 import click
 
-from config import Settings, SettingsError, load_settings
+from paperbot.config import Settings, SettingsError, load_settings
 
 
 @click.group()
@@ -34,7 +34,7 @@ def get_settings(ctx: click.Context) -> Settings:
 
 
 def _register_commands() -> None:
-    from bot.cli import ask, corpus, digest, serve
+    from paperbot.bot.cli import ask, corpus, digest, serve
 
     for module in (corpus, ask, serve, digest):
         module.register(main)

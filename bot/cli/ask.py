@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from bot.cli import get_settings
+from paperbot.bot.cli import get_settings
 
 
 def _library(ctx: click.Context):
-    from retrieval.library import Library
+    from paperbot.retrieval.library import Library
 
     return Library(get_settings(ctx))
 
@@ -45,8 +45,8 @@ def _parse_line(line: str) -> tuple[str | None, str]:
 
 def _answer_lines(library, lines) -> None:
     """One JSON answer per input line, in input order; lines sharing a thread are one conversation."""
-    from retrieval.answering import QuestionError
-    from retrieval.types import Turn
+    from paperbot.retrieval.answering import QuestionError
+    from paperbot.retrieval.types import Turn
 
     threads: dict[str, list[Turn]] = {}
     for line in lines:
@@ -78,9 +78,9 @@ def ask(ctx: click.Context, question: str | None, as_json: bool) -> None:
     line. A line may also be {"thread": ID, "question": Q}: lines sharing a thread id are one
     conversation (follow-ups see the earlier answers), as in a Slack thread.
     """
-    from retrieval.answering import QuestionError
-    from retrieval.decisions import ModelsMissingError
-    from retrieval.store import StoreError
+    from paperbot.retrieval.answering import QuestionError
+    from paperbot.retrieval.decisions import ModelsMissingError
+    from paperbot.retrieval.store import StoreError
 
     library = _library(ctx)
     try:
@@ -129,12 +129,12 @@ def eval_command(ctx: click.Context, questions: tuple[Path, ...], fit: bool, out
     abstention, topic-list and follow-up decisions for the configured embedder on the shipped
     training split (never on the test split) and prints their k-fold figures.
     """
-    from retrieval.decisions import ModelsMissingError, local_path
-    from retrieval.embeddings import embedder_id
-    from retrieval.evaluation import evaluate
-    from retrieval.fitting import fit_decisions
-    from retrieval.labelled import CATALOG, TEST_DIR, TRAIN_DIR, LabelsError, map_catalog, read_labelled
-    from retrieval.store import StoreError
+    from paperbot.retrieval.decisions import ModelsMissingError, local_path
+    from paperbot.retrieval.embeddings import embedder_id
+    from paperbot.retrieval.evaluation import evaluate
+    from paperbot.retrieval.fitting import fit_decisions
+    from paperbot.retrieval.labelled import CATALOG, TEST_DIR, TRAIN_DIR, LabelsError, map_catalog, read_labelled
+    from paperbot.retrieval.store import StoreError
 
     library = _library(ctx)
     catalog = catalog or CATALOG

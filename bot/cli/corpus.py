@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from bot.cli import get_settings
+from paperbot.bot.cli import get_settings
 
 
 def _library(ctx: click.Context):
-    from retrieval.library import Library
+    from paperbot.retrieval.library import Library
 
     return Library(get_settings(ctx))
 
@@ -28,8 +28,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bo
     Incremental: unchanged papers are not re-embedded, changed ones are replaced. Supported:
     .txt/.md (optional YAML front matter: title, authors, presenter, url, added) and .pdf.
     """
-    from retrieval.embeddings import EmbedderError
-    from retrieval.store import StoreError
+    from paperbot.retrieval.embeddings import EmbedderError
+    from paperbot.retrieval.store import StoreError
 
     library = _library(ctx)
     try:
@@ -54,7 +54,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bo
 @click.pass_context
 def papers(ctx: click.Context, as_json: bool) -> None:
     """List the papers in the index."""
-    from retrieval.store import StoreError
+    from paperbot.retrieval.store import StoreError
 
     try:
         found = _library(ctx).papers()

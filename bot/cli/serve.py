@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import get_settings
+from paperbot.bot.cli import get_settings
 
 
 @click.command()
@@ -17,11 +17,11 @@ def serve(ctx: click.Context, host: str) -> None:
     load balancer with a shared PAPERBOT_DATABASE_URL (and a Chroma server) so each event is
     answered once.
     """
-    from bot.app import build_app
-    from bot.digest import start_digest_scheduler
-    from bot.serve import TokenError, check_tokens, http_server
-    from bot.state import State
-    from retrieval.library import Library
+    from paperbot.bot.app import build_app
+    from paperbot.bot.digest import start_digest_scheduler
+    from paperbot.bot.serve import TokenError, check_tokens, http_server
+    from paperbot.bot.state import State
+    from paperbot.retrieval.library import Library
 
     settings = get_settings(ctx)
     try:

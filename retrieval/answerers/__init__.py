@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from config import Settings
-from retrieval.answerers.base import Answerer, AnswererUnavailable, Draft, Evidence
+from paperbot.config import Settings
+from paperbot.retrieval.answerers.base import Answerer, AnswererUnavailable, Draft, Evidence
 
 
 def _local(settings: Settings) -> Answerer:
-    from retrieval.answerers.local import LocalAnswerer
+    from paperbot.retrieval.answerers.local import LocalAnswerer
 
     return LocalAnswerer(settings)
 
 
 def _openai(settings: Settings) -> Answerer:
-    from retrieval.answerers.openai_chat import OpenAIAnswerer
+    from paperbot.retrieval.answerers.openai_chat import OpenAIAnswerer
 
     return OpenAIAnswerer(settings)
 
 
 def _llama_cpp(settings: Settings) -> Answerer:
-    from retrieval.answerers.llama_cpp import LlamaCppAnswerer
+    from paperbot.retrieval.answerers.llama_cpp import LlamaCppAnswerer
 
     return LlamaCppAnswerer(settings)
 

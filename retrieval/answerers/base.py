@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from retrieval.types import Paper, Turn
+from paperbot.retrieval.types import Paper, Turn
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Generator, Sequence
 
-from config import Settings
-from retrieval.answerers.base import AnswererUnavailable, Draft, Evidence
-from retrieval.answerers.openai_chat import build_messages, draft_from_reply, holding_back
-from retrieval.llm import EMPTY_REPLY_NOTE, FALLBACK, llama_cpp_model
-from retrieval.types import Turn
+from paperbot.config import Settings
+from paperbot.retrieval.answerers.base import AnswererUnavailable, Draft, Evidence
+from paperbot.retrieval.answerers.openai_chat import build_messages, draft_from_reply, holding_back
+from paperbot.retrieval.llm import EMPTY_REPLY_NOTE, FALLBACK, llama_cpp_model
+from paperbot.retrieval.types import Turn
 
 log = logging.getLogger(__name__)
 

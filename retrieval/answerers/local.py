@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from retrieval.answerers.base import Draft, Evidence
-from retrieval.citations import sentences
-from retrieval.text_match import content_words
-from retrieval.tldr import is_informative
-from retrieval.types import Turn
+from paperbot.retrieval.answerers.base import Draft, Evidence
+from paperbot.retrieval.citations import sentences
+from paperbot.retrieval.text_match import content_words
+from paperbot.retrieval.tldr import is_informative
+from paperbot.retrieval.types import Turn
 
 MAX_SENTENCES = 2
 KEEP_SHARE = 0.85  # a further sentence must score this share of the best one

@@ -14,11 +14,11 @@ from collections.abc import Generator, Sequence
 
 import openai
 
-import prompts
-from config import Settings
-from retrieval.answerers.base import AnswererUnavailable, Draft, Evidence
-from retrieval.llm import CUT_OFF_NOTE, EMPTY_REPLY_NOTE, openai_client, unavailable
-from retrieval.types import Turn
+from paperbot import prompts
+from paperbot.config import Settings
+from paperbot.retrieval.answerers.base import AnswererUnavailable, Draft, Evidence
+from paperbot.retrieval.llm import CUT_OFF_NOTE, EMPTY_REPLY_NOTE, openai_client, unavailable
+from paperbot.retrieval.types import Turn
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@
     paper_from_text(...) -> a paper from pasted text
 """
 
-from retrieval.loaders.errors import CorpusFormatError
-from retrieval.loaders.files import SUPPORTED_SUFFIXES, corpus_files
-from retrieval.loaders.pasted import paper_from_text
-from retrieval.loaders.registry import SOURCE_FORMATS, load_file
-from retrieval.loaders.sidecar import SIDECAR_SUFFIX
+from paperbot.retrieval.loaders.errors import CorpusFormatError
+from paperbot.retrieval.loaders.files import SUPPORTED_SUFFIXES, corpus_files
+from paperbot.retrieval.loaders.pasted import paper_from_text
+from paperbot.retrieval.loaders.registry import SOURCE_FORMATS, load_file
+from paperbot.retrieval.loaders.sidecar import SIDECAR_SUFFIX
 
 __all__ = [
     "CorpusFormatError",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
-from retrieval.types import Paper, paper_id_for
+from paperbot.retrieval.types import Paper, paper_id_for
 
 # Sentence-ending punctuation, optionally followed by closing quotes/brackets.
 _SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*\s*$")

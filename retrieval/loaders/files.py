@@ -6,8 +6,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from retrieval.loaders.errors import CorpusFormatError
-from retrieval.loaders.sidecar import SIDECAR_SUFFIX
+from paperbot.retrieval.loaders.errors import CorpusFormatError
+from paperbot.retrieval.loaders.sidecar import SIDECAR_SUFFIX
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".pdf"})
 log = logging.getLogger(__name__)

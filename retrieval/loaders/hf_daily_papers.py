@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from retrieval.loaders.common import make_paper
-from retrieval.loaders.errors import CorpusFormatError
-from retrieval.types import Paper
+from paperbot.retrieval.loaders.common import make_paper
+from paperbot.retrieval.loaders.errors import CorpusFormatError
+from paperbot.retrieval.types import Paper
 
 SUBSCRIBE = re.compile(r"^Subscribe(?=\S)", re.M)
 # A title is one short line; an abstract in its place means the alternation slipped.

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from retrieval.loaders.common import optional_text, parse_added, split_authors
-from retrieval.loaders.errors import CorpusFormatError
+from paperbot.retrieval.loaders.common import optional_text, parse_added, split_authors
+from paperbot.retrieval.loaders.errors import CorpusFormatError
 
 FIELDS = ("title", "authors", "presenter", "url", "added", "added_by")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from retrieval.loaders.common import collapse, optional_text, split_authors
-from retrieval.types import Paper, paper_id_for
+from paperbot.retrieval.loaders.common import collapse, optional_text, split_authors
+from paperbot.retrieval.types import Paper, paper_id_for
 
 
 def paper_from_text(

@@ -8,10 +8,10 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from retrieval.loaders.common import derive_title, make_paper, optional_text, split_authors
-from retrieval.loaders.errors import CorpusFormatError
-from retrieval.loaders.text_file import MAX_TITLE_LINE_CHARS
-from retrieval.types import Paper
+from paperbot.retrieval.loaders.common import derive_title, make_paper, optional_text, split_authors
+from paperbot.retrieval.loaders.errors import CorpusFormatError
+from paperbot.retrieval.loaders.text_file import MAX_TITLE_LINE_CHARS
+from paperbot.retrieval.types import Paper
 
 # Titles PDF tools write when the author set none ("untitled", "Microsoft Word - draft.docx").
 _PLACEHOLDER_TITLE = re.compile(r"(?i)^(?:untitled|microsoft word - .*|.*\.(?:docx?|tex|dvi|pdf))$")

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
-from retrieval.loaders.errors import CorpusFormatError
-from retrieval.loaders.hf_daily_papers import looks_like_hf_daily, parse_hf_daily
-from retrieval.loaders.pdf_file import load_pdf
-from retrieval.loaders.reading_group_blog import looks_like_blog, parse_blog
-from retrieval.loaders.shortscience import looks_like_shortscience, parse_shortscience
-from retrieval.loaders.sidecar import apply_sidecar, read_sidecar, sidecar_path
-from retrieval.loaders.text_file import has_front_matter, parse_text_file
-from retrieval.types import Paper
+from paperbot.retrieval.loaders.errors import CorpusFormatError
+from paperbot.retrieval.loaders.hf_daily_papers import looks_like_hf_daily, parse_hf_daily
+from paperbot.retrieval.loaders.pdf_file import load_pdf
+from paperbot.retrieval.loaders.reading_group_blog import looks_like_blog, parse_blog
+from paperbot.retrieval.loaders.shortscience import looks_like_shortscience, parse_shortscience
+from paperbot.retrieval.loaders.sidecar import apply_sidecar, read_sidecar, sidecar_path
+from paperbot.retrieval.loaders.text_file import has_front_matter, parse_text_file
+from paperbot.retrieval.types import Paper
 
 TextParser = Callable[[str, Path], list[Paper]]
 

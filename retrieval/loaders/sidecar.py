@@ -18,10 +18,10 @@ from pathlib import Path
 
 import yaml
 
-from retrieval.loaders.common import collapse
-from retrieval.loaders.errors import CorpusFormatError
-from retrieval.loaders.metadata import PaperMetadata, key_lines, read_metadata, yaml_error
-from retrieval.types import Paper, paper_id_for
+from paperbot.retrieval.loaders.common import collapse
+from paperbot.retrieval.loaders.errors import CorpusFormatError
+from paperbot.retrieval.loaders.metadata import PaperMetadata, key_lines, read_metadata, yaml_error
+from paperbot.retrieval.types import Paper, paper_id_for
 
 SIDECAR_SUFFIX = ".meta.yaml"
 log = logging.getLogger(__name__)

@@ -12,10 +12,10 @@ from pathlib import Path
 import yaml
 from frontmatter import YAMLHandler
 
-from retrieval.loaders.common import derive_title, make_paper
-from retrieval.loaders.errors import CorpusFormatError
-from retrieval.loaders.metadata import PaperMetadata, key_lines, read_metadata, yaml_error
-from retrieval.types import Paper
+from paperbot.retrieval.loaders.common import derive_title, make_paper
+from paperbot.retrieval.loaders.errors import CorpusFormatError
+from paperbot.retrieval.loaders.metadata import PaperMetadata, key_lines, read_metadata, yaml_error
+from paperbot.retrieval.types import Paper
 
 _HANDLER = YAMLHandler()
 _HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*#*\s*$")

@@ -1,0 +1,1 @@
+"""The corpus paperbot ships with (``corpus/``), read by ``paperbot ingest`` by default."""
