@@ -3,7 +3,9 @@
 Bad input (an empty summary, a title already in the library, a link that is not http(s))
 is shown next to the field in the modal through ``response_action: errors``; nothing is
 saved until the whole form is valid. Indexing runs after the modal closed (a lazy
-listener), so the submission is acked within Slack's 3 seconds.
+listener), so the submission is acked within Slack's 3 seconds. Where the bot can't post
+(a private channel it isn't in), the person who added the paper is told by ephemeral message
+or DM; if indexing fails, they get an apology with their summary, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ from urllib.parse import urlparse
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from paperbot.bot.failures import apology, apologising
+from paperbot.bot.paper_blocks import ASK_USAGE, usage
+from paperbot.bot.private_replies import tell
 from paperbot.bot.slack_text import escape, link
 from paperbot.retrieval.loaders import paper_from_text
 from paperbot.retrieval.lookup import normalize
@@ -116,37 +122,50 @@ class AddPaper:
             ack()
 
     def index_submission(self, view: dict, body: dict, client: WebClient) -> None:
-        from paperbot.retrieval.ingest import DuplicatePaperError
-
         submission = read_submission(view)
         # Bolt runs this after every ack, also one that showed errors: check again, save nothing then.
         if validation_errors(submission, self.deps.library.papers()):
             return
         user = body["user"]
+        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
+
+        def apologise(text: str) -> None:
+            kept = f"{text}\nHere is what you submitted, so you can paste it again:\n```{escape(submission.summary)}```"
+            tell(client, user=user["id"], channel=channel, text=kept[:3000])
+
+        with apologising(apologise, apology(f"add “{escape(submission.title)}”", "Please try `/paper add` again in a minute.")):
+            self._index(submission, user, channel, client)
+
+    def _index(self, submission: Submission, user: dict, channel: str | None, client: WebClient) -> None:
+        from paperbot.retrieval.ingest import DuplicatePaperError
+
         adder = user.get("name") or user.get("username") or "someone"
         paper = paper_from_text(
             submission.summary, title=submission.title, source=SOURCE, authors=submission.authors,
             presenter=submission.presenter or None, url=submission.link or None,
             added=datetime.now(timezone.utc), added_by=adder,
         )
-        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
         try:
             paper = self.deps.library.add_paper(paper)
         except DuplicatePaperError:
             # Someone added the same paper between validation and indexing.
-            client.chat_postEphemeral(channel=channel or user["id"], user=user["id"],
-                                      text=f"“{escape(paper.title)}” is already in the library.")
+            tell(client, user=user["id"], channel=channel, text=f"“{escape(paper.title)}” is already in the library.")
             return
-        text = f"{escape(adder)} added *{link(paper.url, paper.title)}* to the library"
-        client.chat_postMessage(
-            channel=channel or user["id"],
-            text=f"{escape(adder)} added “{escape(paper.title)}” to the library",
-            blocks=[
-                {"type": "section", "text": {"type": "mrkdwn", "text": f"{text}\n{escape(tldr(paper))}"[:3000]}},
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": "Find it with `/paper <title>` · ask about it with `/paper ask`"}]},
-            ],
-            unfurl_links=False,
-        )
+        text = f"{escape(adder)} added “{escape(paper.title)}” to the library"
+        blocks = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": (
+                f"{escape(adder)} added *{link(paper.url, paper.title)}* to the library\n{escape(tldr(paper))}")[:3000]}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+                f"Find it with {usage('/paper <title>')} · ask about it with {usage(ASK_USAGE)}")}]},
+        ]
+        try:
+            client.chat_postMessage(channel=channel or user["id"], text=text, blocks=blocks, unfurl_links=False)
+        except SlackApiError as exc:
+            # A private channel the bot was never invited to: the paper is in, tell the person who added it.
+            log.info("could not announce the new paper in %s: %s", channel, exc.response.get("error"))
+            note = {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+                "I couldn't announce it in that channel because I'm not a member: invite me there and I will next time.")}]}
+            tell(client, user=user["id"], channel=channel, text=text, blocks=[*blocks, note])
 
 
 def register(app: App, deps: Any) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from paperbot.bot import add_paper, commands, events, feedback, home
-from paperbot.bot.assistant import build_assistant
+from paperbot.bot import add_paper, assistant, commands, events, feedback, home
 from paperbot.bot.replying import Deps
 from paperbot.bot.slack_client import build_web_client
 from paperbot.config import Settings
@@ -21,7 +20,6 @@ def build_app(settings: Settings, library, state, *, client: WebClient | None = 
         request_verification_enabled=secret is not None,
     )
     deps = Deps(settings=settings, library=library, state=state)
-    app.use(build_assistant(deps))
-    for surface in (events, feedback, commands, add_paper, home):
+    for surface in (assistant, events, feedback, commands, add_paper, home):
         surface.register(app, deps)
     return app

@@ -1,12 +1,27 @@
-"""Slack's AI assistant pane: suggested prompts on a new thread, a status while working, a title."""
+"""The bot's own conversation surface: Slack's Agent messaging experience (the app's Messages tab,
+`features.agent_view` in the manifest), and the older AI assistant pane (`assistant_view`) that
+workspaces set up before it keep.
+
+- Opening the Messages tab (`app_home_opened` with ``tab == "messages"``) sets the suggested
+  prompts and, on a person's first visit only, posts a greeting.
+- A message there is answered in its thread: a new message by `bot.events` (a DM), a reply in a
+  thread by the assistant listener below, with a status while it works and a thread title.
+- The assistant pane's `assistant_thread_started` greets and suggests prompts per thread, as before.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import Assistant, BoltContext, Say, SetStatus, SetSuggestedPrompts, SetTitle
+import logging
+
+from slack_bolt import App, Assistant, BoltContext, Say, SetStatus, SetSuggestedPrompts, SetTitle
 from slack_sdk import WebClient
 
 from paperbot.bot.replying import Deps, answer_in_thread
 
+log = logging.getLogger(__name__)
+
+GREETING = "Hi! Ask me anything about the papers our group has read — I answer with quotes and sources."
+PROMPTS_TITLE = "Try asking"
 SUGGESTED_PROMPTS = [
     {"title": "What have we read lately?", "message": "What have we read about active learning?"},
     {"title": "Who presented what?", "message": "Which papers did Hongbo Tian present?"},
@@ -14,21 +29,45 @@ SUGGESTED_PROMPTS = [
 ]
 
 
+def _messages_tab(event: dict) -> bool:
+    return event.get("tab") == "messages"
+
+
 def build_assistant(deps: Deps) -> Assistant:
+    """Listeners for assistant threads (the assistant pane, and replies in Messages-tab threads)."""
     assistant = Assistant()
 
     @assistant.thread_started
     def start(say: Say, set_suggested_prompts: SetSuggestedPrompts) -> None:
-        say("Hi! Ask me anything about the papers our group has read — I answer with quotes and sources.")
-        set_suggested_prompts(prompts=SUGGESTED_PROMPTS)
+        say(GREETING)
+        set_suggested_prompts(prompts=SUGGESTED_PROMPTS, title=PROMPTS_TITLE)
 
     @assistant.user_message
     def respond(payload: dict, client: WebClient, context: BoltContext, set_status: SetStatus,
                 set_title: SetTitle) -> None:
+        channel, thread_ts = payload.get("channel"), payload.get("thread_ts")
+        if not channel or not thread_ts:
+            return
         question = payload.get("text", "")
         set_title(question[:80] or "Question")
         set_status("is reading the summaries…")
-        answer_in_thread(deps, client, channel=payload["channel"], thread_ts=payload["thread_ts"],
+        answer_in_thread(deps, client, channel=channel, thread_ts=thread_ts,
                          question=question, team_id=context.team_id, user_id=payload.get("user"))
 
     return assistant
+
+
+def register(app: App, deps: Deps) -> None:
+    app.use(build_assistant(deps))
+
+    @app.event("app_home_opened", matchers=[_messages_tab])
+    def open_messages_tab(event: dict, say: Say, set_suggested_prompts: SetSuggestedPrompts) -> None:
+        """The Agent messaging experience's start: a greeting on the first visit, prompts on every one."""
+        user = event.get("user")
+        if user and deps.state.claim_greeting(user):
+            try:
+                say(GREETING)
+            except Exception:
+                deps.state.release_greeting(user)  # greet them next time instead of never
+                raise
+        set_suggested_prompts(prompts=SUGGESTED_PROMPTS, title=PROMPTS_TITLE)

@@ -2,7 +2,9 @@
 
 Every listener acks at once; the slow work (lookup, answering, the digest) runs in a lazy
 listener and replies through the command's ``response_url`` — ephemeral unless the user
-presses "Share in channel".
+presses "Share in channel". Each path answers on failure too: a short apology that says what to
+do (`bot.failures`), never silence. Questions longer than ``PAPERBOT_SLACK__MAX_QUESTION_CHARS``
+get the limit message, wherever they are asked.
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from paperbot.bot import paper_blocks as blocks_for
+
 from paperbot.bot.answer_reply import answer_reply
 from paperbot.bot.digest import DigestLedger, build_digest
 from paperbot.bot.digest_render import digest_message
+from paperbot.bot.failures import apology, apologising
 from paperbot.bot.paper_blocks import ASK_ABOUT, SHARE_PAPER, SHARE_REPLY, SHOW_SUMMARY
+from paperbot.bot.private_replies import tell
+from paperbot.bot.render import too_long_message
 from paperbot.bot.shared_replies import SharedReplies
 from paperbot.bot.slack_text import escape
 from paperbot.retrieval.tldr import tldr
@@ -33,6 +39,8 @@ COMMAND = "/paper"
 ASK_ABOUT_VIEW = "paper_ask_about_view"
 QUESTION_BLOCK, QUESTION_INPUT = "question", "question_input"
 _HELP_WORDS = {"help", "?", "-h", "--help", "h"}
+ECHO_CHARS = 150  # how much of a question "Looking through the papers for: …" repeats
+SLACK_INPUT_LIMIT = 3000  # the longest a plain_text_input may allow
 
 Subcommand = Literal["help", "ask", "add", "digest", "lookup"]
 
@@ -74,7 +82,14 @@ class PaperCommands:
 
     # -- /paper --------------------------------------------------------------------------
 
-    def ack_command(self, ack: Ack, command: dict, client: WebClient) -> None:
+    @property
+    def question_limit(self) -> int:
+        return self.deps.settings.slack.max_question_chars
+
+    def too_long(self, question: str) -> bool:
+        return len(question) > self.question_limit
+
+    def ack_command(self, ack: Ack, command: dict, client: WebClient, respond: Respond) -> None:
         invocation = parse(command.get("text", ""))
         if invocation.subcommand == "help":
             text, blocks = blocks_for.help_message(invocation.note)
@@ -83,34 +98,50 @@ class PaperCommands:
             ack()
             from paperbot.bot.add_paper import add_paper_view
 
-            client.views_open(trigger_id=command["trigger_id"], view=add_paper_view(command.get("channel_id")))
+            with apologising(_ephemeral(respond), apology("open the form", "Please try `/paper add` again.")):
+                client.views_open(trigger_id=command["trigger_id"], view=add_paper_view(command.get("channel_id")))
+        elif invocation.subcommand == "ask" and self.too_long(invocation.argument):
+            text, blocks = too_long_message(self.question_limit)
+            ack(text=text, blocks=blocks, response_type="ephemeral")
         elif invocation.subcommand == "ask":
-            ack(text=f"Looking through the papers for: {escape(invocation.argument)}", response_type="ephemeral")
+            ack(text=f"Looking through the papers for: {escape(_shortened(invocation.argument))}",
+                response_type="ephemeral")
         else:
             ack()
 
     def run_command(self, command: dict, respond: Respond) -> None:
         invocation = parse(command.get("text", ""))
         if invocation.subcommand == "lookup":
-            hits = self.deps.library.lookup(invocation.argument)
-            text, blocks = blocks_for.lookup_message(invocation.argument, hits)
-            respond(text=text, blocks=blocks, response_type="ephemeral")
-        elif invocation.subcommand == "ask":
-            self._answer(invocation.argument, (), respond)
+            with apologising(_ephemeral(respond), apology("look that up", "Please try `/paper` again in a minute.")):
+                hits = self.deps.library.lookup(invocation.argument)
+                text, blocks = blocks_for.lookup_message(invocation.argument, hits)
+                respond(text=text, blocks=blocks, response_type="ephemeral")
+        elif invocation.subcommand == "ask" and not self.too_long(invocation.argument):
+            # The answer, or the apology, takes the place of "Looking through the papers…".
+            with apologising(_ephemeral(respond, replace_original=True),
+                             apology("answer that", "Please try `/paper ask` again in a minute.")):
+                self._answer(invocation.argument, (), respond)
         elif invocation.subcommand == "digest":
-            self._preview_digest(respond)
+            with apologising(_ephemeral(respond), apology("build the digest preview",
+                                                          "Please try `/paper digest` again in a minute.")):
+                self._preview_digest(respond)
 
     def _answer(self, question: str, history: tuple[Turn, ...], respond: Respond | WebhookClient,
                 scope: tuple[str, ...] = ()) -> None:
-        self.deps.state.record_question(question, datetime.now(timezone.utc))
-        answer = self.deps.library.ask(question, list(history), scope=scope)
-        text, blocks = answer_reply(answer)
-        key = self.shared_replies.keep(text, blocks)
-        respond_kwargs = dict(text=text, blocks=blocks_for.with_share_button(blocks, key), response_type="ephemeral")
-        if isinstance(respond, WebhookClient):
-            respond.send(replace_original=False, **respond_kwargs)
+        from paperbot.retrieval.answering import QuestionError  # its message is meant for the asker
+
+        try:
+            answer = self.deps.library.ask(question, list(history), scope=scope)
+        except QuestionError as exc:
+            text, blocks = str(exc), [blocks_for.section(escape(str(exc)))]
         else:
-            respond(**respond_kwargs)
+            self.deps.state.record_question(question, datetime.now(timezone.utc))
+            text, blocks = answer_reply(answer)
+            blocks = blocks_for.with_share_button(blocks, self.shared_replies.keep(text, blocks))
+        if isinstance(respond, WebhookClient):
+            respond.send(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        else:
+            respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
 
     def _preview_digest(self, respond: Respond) -> None:
         settings = self.deps.settings.digest
@@ -123,60 +154,79 @@ class PaperCommands:
     # -- buttons -------------------------------------------------------------------------
 
     def show_summary(self, body: dict, respond: Respond) -> None:
-        paper = self._paper(body, respond)
-        if paper:
-            text, blocks = blocks_for.summary_message(paper)
-            respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        with apologising(_ephemeral(respond), apology("show that summary", "Please click again in a minute.")):
+            paper = self._paper(body, respond)
+            if paper:
+                text, blocks = blocks_for.summary_message(paper)
+                respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
     def share_paper(self, body: dict, respond: Respond) -> None:
-        paper = self._paper(body, respond)
-        if paper:
-            text, blocks = blocks_for.shared_paper_message(paper, user_name(body))
-            respond(text=text, blocks=blocks, response_type="in_channel", replace_original=False)
+        with apologising(_ephemeral(respond), apology("share that paper", "Please click again in a minute.")):
+            paper = self._paper(body, respond)
+            if paper:
+                text, blocks = blocks_for.shared_paper_message(paper, user_name(body))
+                respond(text=text, blocks=blocks, response_type="in_channel", replace_original=False)
 
     def share_reply(self, body: dict, respond: Respond) -> None:
-        kept = self.shared_replies.get(body["actions"][0]["value"])
-        if kept is None:
-            respond(text="That answer is no longer kept; ask again with `/paper ask`.", response_type="ephemeral",
+        with apologising(_ephemeral(respond), apology("share that answer", "Please click again in a minute.")):
+            kept = self.shared_replies.get(body["actions"][0]["value"])
+            if kept is None:
+                respond(text="That answer is no longer kept; ask again with `/paper ask`.", response_type="ephemeral",
+                        replace_original=False)
+                return
+            text, blocks = kept
+            shared = [*blocks, blocks_for.context_block(f"Shared by {escape(user_name(body))} with `/paper ask`")]
+            respond(text=text, blocks=shared[: blocks_for.MAX_BLOCKS], response_type="in_channel",
                     replace_original=False)
-            return
-        text, blocks = kept
-        shared = [*blocks, blocks_for.context_block(f"Shared by {escape(user_name(body))} with `/paper ask`")]
-        respond(text=text, blocks=shared[: blocks_for.MAX_BLOCKS], response_type="in_channel", replace_original=False)
 
-    def open_ask_modal(self, ack: Ack, body: dict, client: WebClient) -> None:
+    def open_ask_modal(self, ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        paper_id = body["actions"][0]["value"]
-        paper = self.deps.library.paper(paper_id)
-        if paper is None:
-            return
-        metadata = {"paper_id": paper_id, "response_url": body.get("response_url"),
-                    "channel": (body.get("channel") or {}).get("id")}
-        client.views_open(trigger_id=body["trigger_id"], view=ask_about_view(paper.title, metadata))
+        with apologising(_ephemeral(respond), apology("open the question form", "Please click again in a minute.")):
+            paper_id = body["actions"][0]["value"]
+            paper = self.deps.library.paper(paper_id)
+            if paper is None:
+                respond(text="That paper is no longer in the library.", response_type="ephemeral",
+                        replace_original=False)
+                return
+            metadata = {"paper_id": paper_id, "response_url": body.get("response_url"),
+                        "channel": (body.get("channel") or {}).get("id")}
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=ask_about_view(paper.title, metadata, min(self.question_limit, SLACK_INPUT_LIMIT)))
 
     def ack_ask_about(self, ack: Ack, view: dict) -> None:
         question = _question_from(view)
         if not question:
             ack(response_action="errors", errors={QUESTION_BLOCK: "Type a question first."})
-            return
-        ack()
+        elif self.too_long(question):
+            ack(response_action="errors", errors={QUESTION_BLOCK: too_long_message(self.question_limit)[0]})
+        else:
+            ack()
 
     def answer_ask_about(self, view: dict, body: dict, client: WebClient) -> None:
         question = _question_from(view)
-        if not question:
-            return
+        if not question or self.too_long(question):
+            return  # the modal showed why and stayed open
         metadata = json.loads(view.get("private_metadata") or "{}")
-        paper = self.deps.library.paper(metadata.get("paper_id", ""))
-        # The paper becomes the conversation so far: the answer is about it.
-        history = (Turn(question=f"Tell me about {paper.title}", answer=tldr(paper), paper_ids=(paper.id,)),) if paper else ()
-        scope = (paper.id,) if paper else ()  # asked from the paper's "Ask about this": it is about that paper
-        if metadata.get("response_url"):
-            self._answer(question, history, WebhookClient(metadata["response_url"]), scope)
-            return
-        answer = self.deps.library.ask(question, list(history), scope=scope)
-        text, blocks = answer_reply(answer)
-        client.chat_postEphemeral(channel=metadata.get("channel") or body["user"]["id"], user=body["user"]["id"],
-                                  text=text, blocks=blocks)
+        user, channel = body["user"]["id"], metadata.get("channel")
+        response_url = metadata.get("response_url")
+
+        def send(text: str) -> None:
+            if response_url:
+                WebhookClient(response_url).send(text=text, response_type="ephemeral", replace_original=False)
+            else:
+                tell(client, user=user, channel=channel, text=text)
+
+        with apologising(send, apology("answer that", "Please ask again in a minute.")):
+            paper = self.deps.library.paper(metadata.get("paper_id", ""))
+            # The paper becomes the conversation so far: the answer is about it.
+            history = (Turn(question=f"Tell me about {paper.title}", answer=tldr(paper), paper_ids=(paper.id,)),) if paper else ()
+            scope = (paper.id,) if paper else ()  # asked from the paper's "Ask about this": it is about that paper
+            if response_url:
+                self._answer(question, history, WebhookClient(response_url), scope)
+                return
+            answer = self.deps.library.ask(question, list(history), scope=scope)
+            text, blocks = answer_reply(answer)
+            tell(client, user=user, channel=channel, text=text, blocks=blocks)
 
     def _paper(self, body: dict, respond: Respond):
         paper = self.deps.library.paper(body["actions"][0]["value"])
@@ -185,12 +235,21 @@ class PaperCommands:
         return paper
 
 
+def _ephemeral(respond: Respond, *, replace_original: bool = False):
+    """Send a text to the person through ``respond``, visible only to them."""
+    return lambda text: respond(text=text, response_type="ephemeral", replace_original=replace_original)
+
+
+def _shortened(question: str) -> str:
+    return question if len(question) <= ECHO_CHARS else question[: ECHO_CHARS - 1].rstrip() + "…"
+
+
 def _question_from(view: dict) -> str:
     value = view["state"]["values"].get(QUESTION_BLOCK, {}).get(QUESTION_INPUT, {}).get("value") or ""
     return " ".join(value.split())
 
 
-def ask_about_view(title: str, metadata: dict) -> dict:
+def ask_about_view(title: str, metadata: dict, max_chars: int = 2000) -> dict:
     return {
         "type": "modal",
         "callback_id": ASK_ABOUT_VIEW,
@@ -205,7 +264,7 @@ def ask_about_view(title: str, metadata: dict) -> dict:
                 "block_id": QUESTION_BLOCK,
                 "label": {"type": "plain_text", "text": "Your question"},
                 "element": {"type": "plain_text_input", "action_id": QUESTION_INPUT, "multiline": True,
-                            "max_length": 2000},
+                            "max_length": max_chars},
             },
         ],
     }

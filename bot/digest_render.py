@@ -50,7 +50,7 @@ def digest_message(digest: Digest) -> tuple[str, list[dict]]:
         blocks.append(_section(f"*New this week* ({escape(_new_count(digest))})"))
         blocks.extend(_section(_paper_mrkdwn(p, with_adder=True)) for p in shown)
         if len(digest.new_papers) > len(shown):
-            blocks.append(_context(_more_line(digest, len(shown))))
+            blocks.append(_context(escape(_more_line(digest, len(shown)))))
     else:
         blocks.append(_section("*New this week*\nNo new summaries this week — add one with `/paper add`."))
     if digest.questions:
@@ -63,8 +63,8 @@ def digest_message(digest: Digest) -> tuple[str, list[dict]]:
     if digest.topics:
         blocks.append(_context("Topics this week: " + " · ".join(escape(t) for t in digest.topics)))
     blocks.append(
-        _context(f"{digest.corpus_size} papers in the library · look one up with `/paper <title, author or topic>` "
-                 "· ask with `/paper ask <question>`")
+        _context(escape(f"{digest.corpus_size} papers in the library · look one up with `/paper <title, author or topic>` "
+                        "· ask with `/paper ask <question>`"))
     )
     return _notification(digest), blocks
 

@@ -1,4 +1,8 @@
-"""Questions from channels (mentions), DMs, and follow-ups in threads the bot answered."""
+"""Questions from channels (mentions), DMs, and follow-ups in threads the bot answered.
+
+Follow-ups without a mention are answered as `bot.thread_policy` decides: by default only the
+asker's questions, never thanks, chatter or messages to someone else.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from paperbot.bot.replying import Deps, answer_in_thread, question_text
+from paperbot.bot.thread_policy import ThreadPolicy, mentions_user
 
 log = logging.getLogger(__name__)
 _IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join", "channel_leave",
@@ -30,30 +35,36 @@ def _first_delivery(deps: Deps, body: dict) -> bool:
 
 
 def register(app: App, deps: Deps) -> None:
+    policy = ThreadPolicy(deps.settings.slack.thread_replies, deps.state, deps.library)
+
     @app.event("app_mention")
     def on_mention(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
-        if _from_a_bot(event) or not _allowed(deps, event["channel"]) or not _first_delivery(deps, body):
+        channel, ts = event.get("channel"), event.get("ts")
+        if not channel or not ts or _from_a_bot(event) or not _allowed(deps, channel) or not _first_delivery(deps, body):
             return
-        answer_in_thread(deps, client, channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"],
+        thread_ts = event.get("thread_ts") or ts
+        if event.get("user"):
+            deps.state.remember_asker(channel, thread_ts, event["user"])  # their follow-ups need no mention
+        answer_in_thread(deps, client, channel=channel, thread_ts=thread_ts,
                          question=question_text(event.get("text", "")), team_id=context.team_id,
                          user_id=event.get("user"))
 
     @app.event("message")
     def on_message(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
-        if _from_a_bot(event) or event.get("user") == context.bot_user_id:
+        channel, ts = event.get("channel"), event.get("ts")
+        if not channel or not ts or _from_a_bot(event) or event.get("user") == context.bot_user_id:
             return
-        channel = event.get("channel", "")
         text = event.get("text", "")
         if event.get("channel_type") == "im":
-            thread_ts = event.get("thread_ts") or event["ts"]
+            thread_ts = event.get("thread_ts") or ts
         else:
             thread_ts = event.get("thread_ts")
-            mentioned = context.bot_user_id and f"<@{context.bot_user_id}>" in text
-            # In channels, only follow-ups in a thread the bot answered; mentions come as app_mention.
-            if not thread_ts or mentioned or not deps.state.is_bot_thread(channel, thread_ts):
+            # In channels, mentions come as app_mention; the rest only in threads the bot answered.
+            if not thread_ts or mentions_user(text, context.bot_user_id) or not _allowed(deps, channel):
                 return
-        if not _allowed(deps, channel) and event.get("channel_type") != "im":
-            return
+            if not policy.answers(channel=channel, thread_ts=thread_ts, user=event.get("user"), text=text,
+                                  bot_user_id=context.bot_user_id):
+                return
         if not _first_delivery(deps, body):
             return
         answer_in_thread(deps, client, channel=channel, thread_ts=thread_ts, question=question_text(text),

@@ -1,22 +1,35 @@
-"""👍/👎 on answers: stored with the answer's question-log id."""
+"""👍/👎 on answers (the native feedback buttons, `bot.feedback_buttons`): stored with the answer's
+question-log id, thanked with an ephemeral note."""
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App
+import logging
 
-from paperbot.bot.render import FEEDBACK_DOWN, FEEDBACK_UP
+from slack_bolt import Ack, App, Respond
+
+from paperbot.bot.feedback_buttons import FEEDBACK_ACTION, LEGACY_DOWN, LEGACY_UP, read_click
 from paperbot.bot.replying import Deps
+
+log = logging.getLogger(__name__)
+THANKS = "Thanks for the feedback!"
+FAILED = "Sorry, I couldn't save your feedback just now: something went wrong on my side. Please click again in a minute."
 
 
 def register(app: App, deps: Deps) -> None:
-    def store(helpful: bool):
-        def handler(ack: Ack, body: dict, respond) -> None:
-            ack()
-            action = body["actions"][0]
-            question_id = int(action["value"]) if str(action.get("value", "")).isdigit() else None
+    def store(ack: Ack, body: dict, respond: Respond) -> None:
+        ack()
+        click = read_click(body["actions"][0])
+        if click is None:
+            log.warning("feedback click with an unknown value: %r", body["actions"][0].get("value"))
+            return
+        helpful, question_id = click
+        try:
             deps.state.record_feedback(question_id, body["user"]["id"], helpful)
-            respond(text="Thanks for the feedback!", response_type="ephemeral", replace_original=False)
-        return handler
+        except Exception:
+            log.exception("storing feedback failed")
+            respond(text=FAILED, response_type="ephemeral", replace_original=False)
+            return
+        respond(text=THANKS, response_type="ephemeral", replace_original=False)
 
-    app.action(FEEDBACK_UP)(store(True))
-    app.action(FEEDBACK_DOWN)(store(False))
+    for action_id in (FEEDBACK_ACTION, LEGACY_UP, LEGACY_DOWN):
+        app.action(action_id)(store)

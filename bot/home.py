@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from paperbot.bot.paper_blocks import ASK_USAGE, LOOKUP_USAGE, usage
 from paperbot.bot.slack_text import escape, link
 from paperbot.retrieval.tldr import tldr
 from paperbot.retrieval.types import Paper
@@ -37,8 +38,8 @@ def home_view(papers: list[Paper]) -> dict:
             "*How to ask*\n"
             "• Mention me in a channel or send me a DM with your question; I answer in the thread, "
             "quoting the summaries I answer from.\n"
-            "• `/paper <title, author, presenter or topic>` finds a paper (typos are fine).\n"
-            "• `/paper ask <question>` answers just for you, with a button to share it.\n"
+            f"• {usage(LOOKUP_USAGE)} finds a paper (typos are fine).\n"
+            f"• {usage(ASK_USAGE)} answers just for you, with a button to share it.\n"
             "• `/paper add` adds this week's summary; `/paper digest` previews the weekly digest."
         ),
     ]
@@ -50,8 +51,8 @@ def _section(text: str) -> dict:
 
 
 def register(app: App, deps: Any) -> None:
-    @app.event("app_home_opened")
+    # The Messages tab opening is the agent conversation's start (bot.assistant).
+    @app.event("app_home_opened", matchers=[lambda event: event.get("tab", "home") == "home"])
     def publish_home(event: dict, client: WebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return  # the Messages tab: nothing to publish
-        client.views_publish(user_id=event["user"], view=home_view(deps.library.papers()))
+        if event.get("user"):
+            client.views_publish(user_id=event["user"], view=home_view(deps.library.papers()))

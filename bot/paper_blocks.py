@@ -18,19 +18,26 @@ SHARE_REPLY = "paper_share_reply"
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
 
+LOOKUP_USAGE = "/paper <title, author, presenter or topic>"
+ASK_USAGE = "/paper ask <question>"
 HELP_LINES = [
-    ("/paper <title, author, presenter or topic>", "find a paper (typos are fine: `/paper refomer`)"),
-    ("/paper ask <question>", "answer a question from the papers we read, with citations"),
+    (LOOKUP_USAGE, "find a paper (typos are fine: `/paper refomer`)"),
+    (ASK_USAGE, "answer a question from the papers we read, with citations"),
     ("/paper add", "add a paper summary (indexed at once)"),
     ("/paper digest", "preview this week's digest"),
     ("/paper help", "this list"),
 ]
 
 
+def usage(command: str) -> str:
+    """A command as inline code, its ``<placeholders>`` escaped: Slack reads ``<…>`` as markup."""
+    return f"`{escape(command)}`"
+
+
 def help_message(note: str | None = None) -> tuple[str, list[dict]]:
-    lines = "\n".join(f"`{command}` — {what}" for command, what in HELP_LINES)
-    blocks = [_section(escape(note))] if note else []
-    blocks.append(_section(f"*What `/paper` can do*\n{lines}"))
+    lines = "\n".join(f"{usage(command)} — {what}" for command, what in HELP_LINES)
+    blocks = [section(escape(note))] if note else []
+    blocks.append(section(f"*What `/paper` can do*\n{lines}"))
     return "What /paper can do", blocks
 
 
@@ -56,7 +63,7 @@ def paper_card(paper: Paper, *, matched_on: str | None = None) -> list[dict]:
     details = [" · ".join(people)] if people else []
     details.append(f"_{escape(paper.source)}_" + (f" · matched on {matched_on}" if matched_on else ""))
     return [
-        _section(f"{title}\n{escape(tldr(paper))}"),
+        section(f"{title}\n{escape(tldr(paper))}"),
         context_block("  ·  ".join(details)),
     ]
 
@@ -67,7 +74,7 @@ def summary_message(paper: Paper) -> tuple[str, list[dict]]:
     room = MAX_BLOCKS - len(blocks) - 1
     # Split before escaping (an entity must not be cut); leave room for what escaping adds.
     pieces = _split(paper.text, SECTION_LIMIT - 400)
-    blocks += [_section(escape(piece)) for piece in pieces[:room]]
+    blocks += [section(escape(piece)) for piece in pieces[:room]]
     blocks.append(_share_button(SHARE_PAPER, paper.id, "Share in channel"))
     return f"Summary of {escape(paper.title)}", blocks
 
@@ -114,7 +121,7 @@ def _split(text: str, size: int) -> list[str]:
     return pieces
 
 
-def _section(text: str) -> dict:
+def section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
 
 

@@ -1,4 +1,4 @@
-"""Block Kit for answers: the answer, its sources with quoted snippets, feedback buttons.
+"""Block Kit for answers: the answer, its sources with quoted snippets, 👍/👎 feedback.
 
 Pure functions. All user and corpus text is escaped, so a summary containing ``<!channel>``
 renders as text and pings nobody. Slack's limits: ≤ 50 blocks, ≤ 3000 chars per section.
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from paperbot.retrieval.types import Answer
 
+from paperbot.bot.failures import apology
+from paperbot.bot.feedback_buttons import feedback_block
 from paperbot.bot.slack_text import escape
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
 MAX_SNIPPET = 500
-FEEDBACK_UP, FEEDBACK_DOWN = "answer_feedback_up", "answer_feedback_down"
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
@@ -42,14 +43,6 @@ def _snippet(text: str) -> str:
     return text if len(text) <= MAX_SNIPPET else text[: MAX_SNIPPET - 1] + "…"
 
 
-def feedback_block(value: str) -> dict:
-    """👍/👎 buttons; ``value`` identifies the answer (its question log id)."""
-    return {"type": "actions", "block_id": "answer_feedback", "elements": [
-        {"type": "button", "action_id": FEEDBACK_UP, "text": {"type": "plain_text", "text": "👍 Helpful"}, "value": value},
-        {"type": "button", "action_id": FEEDBACK_DOWN, "text": {"type": "plain_text", "text": "👎 Not helpful"}, "value": value},
-    ]}
-
-
 def answer_message(answer: Answer, *, feedback_value: str | None = None) -> tuple[str, list[dict]]:
     """(plain-text fallback, blocks) for an answer."""
     body = escape(answer.answer) or "_(no answer)_"
@@ -74,7 +67,7 @@ def answer_message(answer: Answer, *, feedback_value: str | None = None) -> tupl
 
 
 def apology_message() -> tuple[str, list[dict]]:
-    text = "Sorry, I couldn't answer that just now: something went wrong on my side. Please try again in a minute."
+    text = apology("answer that")
     return text, [_section(text)]
 
 

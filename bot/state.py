@@ -4,7 +4,9 @@
   exactly one replica answers each event once;
 - the question log: what was asked where and what was cited (the digest and thread follow-ups
   read it; the digest never reads who asked);
-- feedback on answers.
+- feedback on answers;
+- who asked the bot in each channel thread (their follow-ups there need no mention);
+- who has been greeted in the bot's Messages tab (once per person).
 """
 
 from __future__ import annotations
@@ -45,6 +47,25 @@ feedback = sa.Table(
     sa.Column("user_id", sa.String(64)),
     sa.Column("helpful", sa.Boolean, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# Who asked the bot (by mentioning it) in a channel thread. Kept apart from the question log,
+# which the digest reads: the digest never learns who asked.
+thread_askers = sa.Table(
+    "thread_askers", metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("thread_ts", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# People the bot greeted in its Messages tab; the primary key makes the greeting happen once
+# per person even when two replicas see the same first visit.
+greeted_users = sa.Table(
+    "greeted_users", metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("greeted_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 
@@ -109,6 +130,38 @@ class State:
 
     def is_bot_thread(self, channel: str, thread_ts: str) -> bool:
         return bool(self.thread_history(channel, thread_ts))
+
+    # -- who asked in a thread ----------------------------------------------------------------
+
+    def remember_asker(self, channel: str, thread_ts: str, user_id: str) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(thread_askers.insert().values(channel=channel, thread_ts=thread_ts, user_id=user_id,
+                                                           asked_at=_now()))
+        except IntegrityError:
+            pass  # asked there before
+
+    def is_asker(self, channel: str, thread_ts: str, user_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(thread_askers.c.user_id).where(
+                thread_askers.c.channel == channel, thread_askers.c.thread_ts == thread_ts,
+                thread_askers.c.user_id == user_id)).first() is not None
+
+    # -- greetings in the Messages tab ---------------------------------------------------------
+
+    def claim_greeting(self, user_id: str) -> bool:
+        """True the first time (on any replica) this person is to be greeted, False ever after."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(greeted_users.insert().values(user_id=user_id, greeted_at=_now()))
+            return True
+        except IntegrityError:
+            return False
+
+    def release_greeting(self, user_id: str) -> None:
+        """The greeting could not be posted: greet them on their next visit instead."""
+        with self.engine.begin() as conn:
+            conn.execute(greeted_users.delete().where(greeted_users.c.user_id == user_id))
 
     # -- feedback ----------------------------------------------------------------------------
 

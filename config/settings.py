@@ -85,6 +85,12 @@ class SlackSettings(_Section):
     max_question_chars: int = Field(
         2000, ge=10, le=40000, description="Longer questions get a polite limit message."
     )
+    thread_replies: Literal["asker", "anyone", "mentions"] = Field(
+        "asker",
+        description="Which messages in a channel thread the bot answered get a reply without a mention: "
+        "'asker' (questions from whoever asked the bot there), 'anyone' (questions from anyone), "
+        "'mentions' (none: only @mentions). Thanks, chatter and messages to someone else never do.",
+    )
 
 
 class DigestSettings(_Section):

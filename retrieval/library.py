@@ -123,6 +123,16 @@ class Library:
 
         return answer_question(self, question, history, scope)
 
+    def is_question_for_bot(self, text: str) -> bool:
+        """Whether a message is a question for the papers, not thanks or chatter: the fitted route."""
+        from paperbot.retrieval.answering import understand
+        from paperbot.retrieval.question_text import clean_question
+
+        if not clean_question(text):
+            return False
+        route, _ = self.decisions.route(understand(self, text))
+        return route != "chitchat"
+
     def ask_stream(self, question: str, history: Sequence[Turn] = (), scope: Sequence[str] = ()) -> Iterator[str | Answer]:
         """Yield text deltas as the answerer writes them, then the final, verified :class:`Answer`."""
         from paperbot.retrieval.answering import stream_answer

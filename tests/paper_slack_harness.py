@@ -34,6 +34,9 @@ class FakeSlack:
     _ts: int = 0
     fail_methods: set[str] = field(default_factory=set)
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> how many 429s to answer first
+    # channel -> the error Slack gives for posting there (e.g. "channel_not_found": a private channel
+    # the bot isn't in); chat.postMessage and chat.postEphemeral into it fail.
+    channel_errors: dict[str, str] = field(default_factory=dict)
 
     def take_rate_limit(self, method: str) -> bool:
         with self.condition:
@@ -49,12 +52,19 @@ class FakeSlack:
             self.condition.notify_all()
             if call.method in self.fail_methods:
                 return {"ok": False, "error": "fatal_error"}
+            if call.method in ("chat.postMessage", "chat.postEphemeral") and call.args.get("channel") in self.channel_errors:
+                return {"ok": False, "error": self.channel_errors[call.args["channel"]]}
             if call.method == "auth.test":
                 return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "url": "https://t.slack.com/"}
             if call.method in ("chat.postMessage", "chat.startStream"):
                 self._ts += 1
                 return {"ok": True, "channel": call.args.get("channel"), "ts": f"1700000000.{self._ts:06d}"}
             return {"ok": True}
+
+    def chat_calls(self) -> list[Call]:
+        """Every chat.* call the bot made (posts, ephemeral messages, streams), in order."""
+        with self.condition:
+            return [c for c in self.calls if c.method.startswith("chat.")]
 
     def of(self, method: str) -> list[Call]:
         with self.condition:
@@ -212,3 +222,64 @@ def paper_app(shipped_library, tmp_path):
                           settings=settings, paper_titled=paper_titled)
     app_server.shutdown()
     slack_server.shutdown()
+
+
+# -- the whole app (every surface, built as `paperbot serve` builds it) ------------------------
+
+BOT_USER = "UBOT"  # what the fake answers to auth.test
+
+
+class Bot:
+    """The full Bolt app served over HTTP, driven with signed Events API deliveries."""
+
+    def __init__(self, fake, url, state, library, fake_server_base=""):
+        self.fake, self.url, self.state, self.library = fake, url, state, library
+        self.fake_server_base = fake_server_base
+
+    def event(self, event: dict, event_id: str, retry: int | None = None, secret: str = SIGNING_SECRET):
+        body = json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event_id": event_id,
+                           "event_time": int(time.time()), "event": event})
+        timestamp = str(int(time.time()))
+        headers = {"X-Slack-Request-Timestamp": timestamp, "Content-Type": "application/json",
+                   "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)}
+        if retry is not None:
+            headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
+        return httpx.post(self.url, content=body, headers=headers, timeout=10)
+
+    def posts(self):
+        return self.fake.of("chat.postMessage")
+
+
+def bot_settings(data_dir, slack_base: str, **extra):
+    from paperbot.config import load_settings
+
+    return load_settings(data_dir=data_dir, slack_api_url=slack_base + "api/", slack_bot_token="xoxb-test",
+                         slack_signing_secret=SIGNING_SECRET, **extra)
+
+
+@pytest.fixture
+def make_bot(shipped_library, tmp_path):
+    """make_bot(**settings) -> Bot: the whole app over HTTP against a fresh fake Slack."""
+    from paperbot.bot.app import build_app
+    from paperbot.bot.serve import serve_in_thread
+    from paperbot.bot.state import State
+
+    servers = []
+
+    def make(**extra) -> Bot:
+        fake, slack_server = start_fake_slack()
+        slack_base = f"http://127.0.0.1:{slack_server.server_port}/"
+        state = State(f"sqlite:///{tmp_path / f'state-{len(servers)}.sqlite3'}")
+        app = build_app(bot_settings(shipped_library.settings.data_dir, slack_base, **extra), shipped_library, state)
+        server = serve_in_thread(app)
+        servers.extend([server, slack_server])
+        return Bot(fake, f"http://127.0.0.1:{server.server_port}/slack/events", state, shipped_library, slack_base)
+
+    yield make
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def bot(make_bot):
+    return make_bot()

@@ -7,54 +7,22 @@ import time
 
 import httpx
 import pytest
-from slack_sdk.signature import SignatureVerifier
 
 from paperbot.bot.app import build_app
-from paperbot.bot.render import FEEDBACK_UP, answer_message
+from paperbot.bot.feedback_buttons import FEEDBACK_ACTION
+from paperbot.bot.render import answer_message
 from paperbot.bot.serve import serve_in_thread
 from paperbot.bot.state import State
-from paperbot.config import load_settings
 from paperbot.retrieval.types import Answer, Citation
-from tests.paper_slack_harness import SIGNING_SECRET, send_interaction, start_fake_slack
-
-BOT_USER = "UBOT"  # what the fake answers to auth.test
-
-
-class Bot:
-    def __init__(self, fake, url, state, library, fake_server_base=""):
-        self.fake, self.url, self.state, self.library = fake, url, state, library
-        self.fake_server_base = fake_server_base
-
-    def event(self, event: dict, event_id: str, retry: int | None = None, secret: str = SIGNING_SECRET):
-        body = json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event_id": event_id,
-                           "event_time": int(time.time()), "event": event})
-        timestamp = str(int(time.time()))
-        headers = {"X-Slack-Request-Timestamp": timestamp, "Content-Type": "application/json",
-                   "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)}
-        if retry is not None:
-            headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
-        return httpx.post(self.url, content=body, headers=headers, timeout=10)
-
-    def posts(self):
-        return self.fake.of("chat.postMessage")
-
-
-def _settings(tmp_path, slack_base, data_dir, **extra):
-    return load_settings(data_dir=data_dir, slack_api_url=slack_base + "api/", slack_bot_token="xoxb-test",
-                         slack_signing_secret=SIGNING_SECRET, **extra)
-
-
-@pytest.fixture
-def bot(shipped_library, tmp_path):
-    fake, slack_server = start_fake_slack()
-    slack_base = f"http://127.0.0.1:{slack_server.server_port}/"
-    settings = _settings(tmp_path, slack_base, shipped_library.settings.data_dir)
-    state = State(f"sqlite:///{tmp_path / 'state.sqlite3'}")
-    app = build_app(settings, shipped_library, state)
-    server = serve_in_thread(app)
-    yield Bot(fake, f"http://127.0.0.1:{server.server_port}/slack/events", state, shipped_library, slack_base)
-    server.shutdown()
-    slack_server.shutdown()
+from tests.paper_slack_harness import (  # noqa: F401 (fixtures)
+    BOT_USER,
+    Bot,
+    bot,
+    bot_settings,
+    make_bot,
+    send_interaction,
+    start_fake_slack,
+)
 
 
 def _mention(text: str, ts: str = "1700000001.000100", channel: str = "C1READING", **extra) -> dict:
@@ -73,7 +41,28 @@ def test_mention_gets_a_threaded_answer_with_sources(bot):
     assert post.args["thread_ts"] == "1700000001.000100" and post.args["channel"] == "C1READING"
     text = _all_text(post)
     assert "Nikita Kitaev" in text and "Sources" in text and "Reformer: The Efficient Transformer" in text
-    assert any(b.get("type") == "actions" for b in post.args["blocks"])  # feedback buttons
+    # Exactly the rendered answer, 👍/👎 as the native feedback buttons of the logged question.
+    (question_id,) = _logged_ids(bot, "C1READING", "1700000001.000100")
+    text, blocks = answer_message(bot.library.ask("who wrote Reformer?"), feedback_value=str(question_id))
+    assert (post.args["text"], post.args["blocks"]) == (text, blocks)
+    assert blocks[-1] == {"type": "context_actions", "block_id": "answer_feedback", "elements": [{
+        "type": "feedback_buttons", "action_id": FEEDBACK_ACTION,
+        "positive_button": {"text": {"type": "plain_text", "text": "👍 Helpful", "emoji": True},
+                            "value": f"helpful:{question_id}", "accessibility_label": "This answer was helpful"},
+        "negative_button": {"text": {"type": "plain_text", "text": "👎 Not helpful", "emoji": True},
+                            "value": f"not_helpful:{question_id}",
+                            "accessibility_label": "This answer was not helpful"}}]}
+    assert [c.method for c in bot.fake.chat_calls()] == ["chat.postMessage"]
+
+
+def _logged_ids(bot, channel: str, thread_ts: str) -> list[int]:
+    import sqlalchemy as sa
+
+    from paperbot.bot.state import questions
+
+    with bot.state.engine.connect() as conn:
+        return [row.id for row in conn.execute(sa.select(questions.c.id).where(
+            questions.c.channel == channel, questions.c.thread_ts == thread_ts).order_by(questions.c.id))]
 
 
 def test_direct_message_is_answered(bot):
@@ -122,7 +111,8 @@ def test_two_replicas_sharing_state_answer_once(bot, shipped_library, tmp_path):
     # A second replica: its own app and HTTP server, the same state database and Slack.
     first_post = bot.event(_mention("who wrote Reformer?", ts="1700000006.000100"), "EvReplica")
     assert first_post.status_code == 200
-    replica_app = build_app(bot_settings(bot), shipped_library, State(str(bot.state.engine.url)))
+    replica_app = build_app(bot_settings(shipped_library.settings.data_dir, bot.fake_server_base), shipped_library,
+                            State(str(bot.state.engine.url)))
     replica = serve_in_thread(replica_app)
     try:
         replica_url = f"http://127.0.0.1:{replica.server_port}/slack/events"
@@ -133,12 +123,6 @@ def test_two_replicas_sharing_state_answer_once(bot, shipped_library, tmp_path):
         assert len(bot.posts()) == 1
     finally:
         replica.shutdown()
-
-
-def bot_settings(bot: Bot):
-    base = bot.fake_server_base
-    return load_settings(data_dir=bot.library.settings.data_dir, slack_api_url=base + "api/",
-                         slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET)
 
 
 def test_bad_signature_is_refused(bot):
@@ -182,22 +166,64 @@ def test_own_and_other_bots_messages_are_ignored(bot):
     assert bot.posts() == []
 
 
-def test_feedback_click_is_stored(bot):
+def _feedback_click(bot, post, user: str, button: str, name: str) -> httpx.Response:
+    """A click on the answer's native feedback button, as Slack delivers it (block_actions)."""
+    element = post.args["blocks"][-1]["elements"][0]
+    pressed = element[button]
+    return send_interaction(bot.url, {
+        "type": "block_actions", "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
+        "api_app_id": "A1", "token": "legacy-verification-token", "trigger_id": "1111.2222.feedback",
+        "team": {"id": "T1", "domain": "reading-group"}, "enterprise": None, "is_enterprise_install": False,
+        "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": "C1READING",
+                      "is_ephemeral": False, "thread_ts": post.args["thread_ts"]},
+        "channel": {"id": "C1READING", "name": "reading-group"},
+        "message": {"type": "message", "subtype": "bot_message", "user": BOT_USER, "bot_id": "BBOT",
+                    "ts": "1700000000.000001", "thread_ts": post.args["thread_ts"], "text": post.args["text"],
+                    "blocks": post.args["blocks"]},
+        "state": {"values": {}},
+        "response_url": f"{bot.fake_server_base}response/{name}",
+        "actions": [{"type": "feedback_buttons", "action_id": element["action_id"], "block_id": "answer_feedback",
+                     "value": pressed["value"], "text": pressed["text"], "action_ts": "1700000010.000200"}]})
+
+
+def test_native_feedback_buttons_are_stored_and_thanked(bot):
     bot.event(_mention("who wrote Reformer?"), "EvFeedback")
     post = bot.fake.wait_for("chat.postMessage")[0]
-    buttons = next(b for b in post.args["blocks"] if b["type"] == "actions")["elements"]
-    question_id = buttons[0]["value"]
-    response = send_interaction(bot.url, {
+    (question_id,) = _logged_ids(bot, "C1READING", "1700000001.000100")
+    assert _feedback_click(bot, post, "U1ALICE", "positive_button", "up").status_code == 200
+    assert _feedback_click(bot, post, "U2BOB", "negative_button", "down").status_code == 200
+    thanks = bot.fake.wait_for("response_url", count=2)
+    assert sorted(c.path for c in thanks) == ["/response/down", "/response/up"]
+    assert all(c.args == {"text": "Thanks for the feedback!", "response_type": "ephemeral",
+                          "replace_original": False} for c in thanks)
+    assert sorted(bot.state.feedback_for(question_id)) == [("U1ALICE", True), ("U2BOB", False)]
+    assert [c.method for c in bot.fake.chat_calls()] == ["chat.postMessage"]  # the answer, nothing more
+
+
+def test_a_click_on_an_older_answers_button_still_counts(bot):
+    """Answers posted before the native element carry two ordinary buttons whose value is the id."""
+    question_id = bot.state.record_question("who wrote Reformer?", channel="C1READING", thread_ts="1.0", answer="…")
+    send_interaction(bot.url, {
         "type": "block_actions", "user": {"id": "U1ALICE"}, "team": {"id": "T1"}, "api_app_id": "A1",
         "channel": {"id": "C1READING"}, "container": {"type": "message"}, "trigger_id": "t1",
-        "response_url": f"{bot.fake_server_base}response/fb",
-        "actions": [{"action_id": FEEDBACK_UP, "block_id": "answer_feedback", "value": question_id,
+        "response_url": f"{bot.fake_server_base}response/old",
+        "actions": [{"action_id": "answer_feedback_down", "block_id": "answer_feedback", "value": str(question_id),
                      "type": "button", "action_ts": "1"}]})
-    assert response.status_code == 200
-    deadline = time.monotonic() + 5
-    while not bot.state.feedback_for(int(question_id)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert bot.state.feedback_for(int(question_id)) == [("U1ALICE", True)]
+    bot.fake.wait_for("response_url")
+    assert bot.state.feedback_for(question_id) == [("U1ALICE", False)]
+
+
+def test_events_without_a_channel_are_ignored_quietly(bot, caplog):
+    for event_id, event in [
+        ("EvNoChannel1", {"type": "message", "channel_type": "im", "user": "U1ALICE", "text": "hi", "ts": "1.1"}),
+        ("EvNoChannel2", {"type": "message", "channel_type": "channel", "user": "U1ALICE", "text": "who wrote it?",
+                          "ts": "1.2", "thread_ts": "1.0"}),
+        ("EvNoChannel3", {"type": "app_mention", "user": "U1ALICE", "text": f"<@{BOT_USER}> hi", "ts": "1.3"}),
+    ]:
+        assert bot.event(event, event_id).status_code == 200
+    time.sleep(0.5)
+    assert bot.fake.chat_calls() == []
+    assert "Traceback" not in caplog.text and "KeyError" not in caplog.text
 
 
 def test_health_endpoint(bot):
@@ -232,8 +258,8 @@ def test_llm_answer_streams_into_the_thread(shipped_library, tmp_path):
     with FakeOpenAI() as llm:
         llm.script(Reply.answer("MuZero beats model-free methods on Atari [1].",
                                 chunks=("MuZero beats ", "model-free methods ", "on Atari [1].")))
-        settings = _settings(tmp_path, slack_base, shipped_library.settings.data_dir,
-                             llm={"answerer": "openai", "base_url": llm.base_url, "model": "fake-chat"})
+        settings = bot_settings(shipped_library.settings.data_dir, slack_base,
+                                llm={"answerer": "openai", "base_url": llm.base_url, "model": "fake-chat"})
         app = build_app(settings, Library(settings), State(f"sqlite:///{tmp_path / 'state.sqlite3'}"))
         server = serve_in_thread(app)
         try:
