@@ -91,14 +91,6 @@ def test_channel_message_outside_a_bot_thread_is_ignored(bot):
     assert len(bot.posts()) == 1 and bot.posts()[0].args["thread_ts"] == "1700000004.000300"
 
 
-def test_assistant_thread_start_suggests_prompts(bot):
-    bot.event({"type": "assistant_thread_started", "event_ts": "1700000005.000100",
-               "assistant_thread": {"user_id": "U1ALICE", "channel_id": "D1", "thread_ts": "1700000005.000100",
-                                    "context": {}}}, "Ev7")
-    prompts = bot.fake.wait_for("assistant.threads.setSuggestedPrompts")[0]
-    assert "prompts" in prompts.args
-
-
 def test_retried_event_is_answered_once(bot):
     bot.event(_mention("who wrote Reformer?"), "EvRetry")
     bot.event(_mention("who wrote Reformer?"), "EvRetry", retry=1)

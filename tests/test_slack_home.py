@@ -30,6 +30,9 @@ def test_opening_home_publishes_corpus_size_latest_additions_and_how_to_ask(pape
     assert latest.startswith("*Deep Sets &lt;!here&gt; &amp; friends* · added Jan 2 by carol")
     assert "/paper ask" in text and "Mention me" in text
     assert "<!here>" not in json.dumps(view)
+    # Usage placeholders are escaped: Slack would read a raw <title, …> as markup and drop it.
+    assert "`/paper &lt;title, author, presenter or topic&gt;`" in text and "`/paper ask &lt;question&gt;`" in text
+    assert "<title" not in text and "<question" not in text
 
 
 def test_the_messages_tab_publishes_nothing(paper_app):
