@@ -264,3 +264,136 @@ def test_digest_preview_is_ephemeral(paper_app):
     assert "*New this week* (64: " in text and "54 more" in text  # a fresh install: all papers are new
     assert len(reply["blocks"]) <= 50
     assert paper_app.slack.of("chat.postMessage") == []
+
+
+# -- help texts: placeholders Slack would read as markup are escaped ----------------------------------
+
+
+def test_help_shows_usage_placeholders_escaped(paper_app):
+    body = send_command(paper_app.url, "help", response_url=_response_url(paper_app.slack_base)).json()
+    assert body["blocks"] == [{"type": "section", "text": {"type": "mrkdwn", "text": (
+        "*What `/paper` can do*\n"
+        "`/paper &lt;title, author, presenter or topic&gt;` — find a paper (typos are fine: `/paper refomer`)\n"
+        "`/paper ask &lt;question&gt;` — answer a question from the papers we read, with citations\n"
+        "`/paper add` — add a paper summary (indexed at once)\n"
+        "`/paper digest` — preview this week's digest\n"
+        "`/paper help` — this list")}}]
+    assert "<" not in json.dumps(body)
+
+
+# -- the question limit, everywhere -------------------------------------------------------------------
+
+
+def test_an_over_long_question_gets_the_limit_message_not_an_echo(paper_app):
+    question = "why does the lottery ticket hypothesis hold " * 60  # 2,640 characters
+    response = send_command(paper_app.url, f"ask {question}", response_url=_response_url(paper_app.slack_base))
+    text = "That question is a bit long for me: please keep it under 2000 characters."
+    assert response.json() == {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+                               "response_type": "ephemeral"}
+    time.sleep(0.5)
+    assert paper_app.slack.of("response_url") == [] and paper_app.asked == []
+
+
+def test_a_long_question_within_the_limit_is_echoed_shortened(paper_app):
+    question = "What is the lottery ticket hypothesis " + "and why " * 150 + "?"
+    response = send_command(paper_app.url, f"ask {question}", response_url=_response_url(paper_app.slack_base))
+    echoed = response.json()["text"]
+    assert echoed.startswith("Looking through the papers for: What is the lottery ticket hypothesis and why")
+    assert echoed.endswith("…") and len(echoed) < 200
+    assert paper_app.slack.wait_for("response_url")[-1].args["response_type"] == "ephemeral"
+
+
+def test_the_ask_about_form_refuses_an_over_long_question_in_place(paper_app):
+    values = {QUESTION_BLOCK: {QUESTION_INPUT: {"type": "plain_text_input", "value": "why " * 600}}}
+    response = _submit(paper_app, ASK_ABOUT_VIEW, values, json.dumps({"paper_id": "x"}))
+    assert response.json() == {"response_action": "errors", "errors": {
+        QUESTION_BLOCK: "That question is a bit long for me: please keep it under 2000 characters."}}
+    time.sleep(0.3)
+    assert paper_app.asked == []
+
+
+# -- failures: a short apology that says what to do, never silence ----------------------------------
+
+
+def _broken(message: str):
+    def fail(*args, **kwargs):
+        raise ConnectionError(message)
+
+    return fail
+
+
+def test_a_failing_ask_replaces_looking_through_the_papers_with_an_apology(paper_app, caplog, monkeypatch):
+    monkeypatch.setattr(paper_app.library, "ask", _broken("chroma server unreachable at 10.0.0.5:8000"))
+    response = send_command(paper_app.url, "ask What is the lottery ticket hypothesis?",
+                            response_url=_response_url(paper_app.slack_base))
+    assert response.json()["text"] == "Looking through the papers for: What is the lottery ticket hypothesis?"
+    (reply,) = paper_app.slack.wait_for("response_url")
+    assert reply.args == {"text": "Sorry, I couldn't answer that just now: something went wrong on my side. "
+                                  "Please try `/paper ask` again in a minute.",
+                          "response_type": "ephemeral", "replace_original": True}
+    assert "chroma server unreachable" in caplog.text
+
+
+def test_a_failing_lookup_and_digest_preview_apologise(paper_app, monkeypatch):
+    monkeypatch.setattr(paper_app.library, "lookup", _broken("chroma down"))
+    monkeypatch.setattr(paper_app.library, "papers", _broken("chroma down"))
+    assert _command_reply(paper_app, "refomer", "lookup") == {
+        "text": "Sorry, I couldn't look that up just now: something went wrong on my side. "
+                "Please try `/paper` again in a minute.", "response_type": "ephemeral", "replace_original": False}
+    assert _command_reply(paper_app, "digest", "digest") == {
+        "text": "Sorry, I couldn't build the digest preview just now: something went wrong on my side. "
+                "Please try `/paper digest` again in a minute.", "response_type": "ephemeral", "replace_original": False}
+
+
+def test_a_failing_button_apologises(paper_app, monkeypatch):
+    monkeypatch.setattr(paper_app.library, "paper", _broken("chroma down"))
+    _click(paper_app, SHOW_SUMMARY, "any-paper-id")
+    assert paper_app.slack.wait_for("response_url")[-1].args == {
+        "text": "Sorry, I couldn't show that summary just now: something went wrong on my side. "
+                "Please click again in a minute.", "response_type": "ephemeral", "replace_original": False}
+
+
+def test_a_form_that_cannot_open_apologises(paper_app):
+    paper_app.slack.fail_methods.add("views.open")
+    send_command(paper_app.url, "add", response_url=_response_url(paper_app.slack_base))
+    assert paper_app.slack.wait_for("response_url")[-1].args == {
+        "text": "Sorry, I couldn't open the form just now: something went wrong on my side. "
+                "Please try `/paper add` again.", "response_type": "ephemeral", "replace_original": False}
+
+
+# -- /paper add where the bot can't post ----------------------------------------------------------------
+
+
+def test_add_from_a_private_channel_the_bot_is_not_in_confirms_by_dm(paper_app):
+    paper_app.slack.channel_errors["G1PRIVATE"] = "channel_not_found"  # what Slack says for such a channel
+    response = send_command(paper_app.url, "add", response_url=_response_url(paper_app.slack_base), channel="G1PRIVATE")
+    assert response.status_code == 200
+    (opened,) = paper_app.slack.wait_for("views.open")
+    _submit(paper_app, VIEW_ID, _add_values(), opened.args["view"]["private_metadata"])
+    dm = paper_app.slack.wait_for("chat.postMessage", count=2)[1]
+    assert [(c.method, c.args["channel"]) for c in paper_app.slack.chat_calls()] == [
+        ("chat.postMessage", "G1PRIVATE"), ("chat.postEphemeral", "G1PRIVATE"), ("chat.postMessage", "U1ALICE")]
+    assert dm.args["text"] == "alice added “Attention Is All You Need” to the library"
+    assert [b["type"] for b in dm.args["blocks"]] == ["section", "context", "context"]
+    assert dm.args["blocks"][0]["text"]["text"].startswith(
+        "alice added *<https://arxiv.org/abs/1706.03762|Attention Is All You Need>* to the library\n")
+    assert dm.args["blocks"][1]["elements"][0]["text"] == (
+        "Find it with `/paper &lt;title&gt;` · ask about it with `/paper ask &lt;question&gt;`")
+    assert dm.args["blocks"][2]["elements"][0]["text"] == (
+        "I couldn't announce it in that channel because I'm not a member: invite me there and I will next time.")
+    assert paper_app.paper_titled("Attention Is All You Need").added_by == "alice"
+
+
+def test_add_that_fails_to_index_apologises_and_hands_the_summary_back(paper_app, monkeypatch):
+    monkeypatch.setattr(paper_app.library, "add_paper", _broken("chroma down"))
+    view = _open_add_modal(paper_app)
+    _submit(paper_app, VIEW_ID, _add_values(summary="The Transformer drops recurrence <entirely>."),
+            view["private_metadata"])
+    (told,) = paper_app.slack.wait_for("chat.postEphemeral")
+    assert (told.args["channel"], told.args["user"]) == ("C1READING", "U1ALICE")
+    assert told.args["text"] == (
+        "Sorry, I couldn't add “Attention Is All You Need” just now: something went wrong on my side. "
+        "Please try `/paper add` again in a minute.\n"
+        "Here is what you submitted, so you can paste it again:\n"
+        "```The Transformer drops recurrence &lt;entirely&gt;.```")
+    assert paper_app.slack.of("chat.postMessage") == []
