@@ -6,7 +6,6 @@ import json
 import time
 
 import httpx
-import pytest
 
 from paperbot.bot.app import build_app
 from paperbot.bot.feedback_buttons import FEEDBACK_ACTION
