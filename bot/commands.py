@@ -20,7 +20,6 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from paperbot.bot import paper_blocks as blocks_for
-
 from paperbot.bot.answer_reply import answer_reply
 from paperbot.bot.digest import DigestLedger, build_digest
 from paperbot.bot.digest_render import digest_message
