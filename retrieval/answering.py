@@ -252,9 +252,13 @@ def _extractive(question: str, prepared: Prepared, papers: dict[str, Paper], not
 
 
 def _model_answer(answerer: ClaimChecker, question: str, prepared: Prepared, history: Sequence[Turn],
-                  papers: dict[str, Paper], deadline: Deadline) -> Generator[Progress, None, Answer]:
+                  papers: dict[str, Paper], seconds: float) -> Generator[Progress, None, Answer]:
     """Yield progress while a language model writes and its claims are checked; return the Answer (with
-    a note when it is the extractive one, or when sentences were left out)."""
+    a note when it is the extractive one, or when sentences were left out).
+
+    The model has ``seconds`` (``PAPERBOT_LLM__DEADLINE_S``) for all of it, from now.
+    """
+    deadline = Deadline(seconds)
     checked = None
     try:
         for item in model_answer(answerer, question, prepared.evidence, history, deadline):
@@ -282,21 +286,22 @@ def stream_answer(library: "Library", question: str, history: Sequence[Turn] = (
     """Yield :class:`Progress` while the answer is made, then the final verified :class:`Answer`.
 
     Nothing else comes out: a language model's text reaches users only after its claims were
-    checked, inside the Answer. The answer's deadline (``PAPERBOT_LLM__DEADLINE_S``) starts now.
+    checked, inside the Answer.
     """
     started = time.perf_counter()
     question = _validate(question)
-    deadline = Deadline(library.settings.llm.deadline)
     yield Progress("search", "Searching the summaries")
     answer, prepared = _prepare(library, question, history, scope)
     if answer is None:
         papers = library.searcher.papers
         answerer = library.answerer
         if isinstance(answerer, ClaimChecker):
-            answer = yield from _model_answer(answerer, question, prepared, history, papers, deadline)
+            answer = yield from _model_answer(answerer, question, prepared, history, papers,
+                                              library.settings.llm.deadline)
         else:  # the answerer quotes the summaries word for word: nothing to check
             try:
-                text = written(answerer, question, prepared.evidence, history, deadline=deadline)
+                text = written(answerer, question, prepared.evidence, history,
+                               deadline=Deadline(library.settings.llm.deadline))
                 answer = _finish(question, Draft(text=text, abstained=is_cannot_answer(text)), prepared, papers)
             except AnswererUnavailable as exc:
                 log.warning("answerer unavailable, answering extractively: %s", exc.__cause__ or exc)

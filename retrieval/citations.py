@@ -40,13 +40,10 @@ def quoted_sentences(passage: str, quote: str) -> list[str]:
         return []
     candidates = sentences(passage) or [collapse(passage)]
     folded = [fold(s) for s in candidates]
-    for start in range(len(candidates)):
-        joined = folded[start]
-        for end in range(start, min(start + 4, len(candidates))):
-            if end > start:
-                joined = f"{joined} {folded[end]}"
-            if wanted in joined:
-                return candidates[start:end + 1]
+    for size in range(1, 4):  # the fewest sentences that hold it
+        for start in range(len(candidates) - size + 1):
+            if wanted in " ".join(folded[start:start + size]):
+                return candidates[start:start + size]
     return []
 
 
@@ -102,10 +99,12 @@ def _snippet(item: Evidence, claim: str, quotes: Sequence[str]) -> str:
     """The passage's sentences a claim check found, else the sentence the claim most overlaps with."""
     found: list[str] = []
     for quote in quotes:
-        found += [s for s in quoted_sentences(item.text, quote) if s not in found]
+        held = " ".join(quoted_sentences(item.text, quote))  # consecutive sentences read on
+        if held and held not in found:
+            found.append(held)
     if not found:
         return best_sentence(item.text, claim)
-    snippet = " … ".join(found[:2])
+    snippet = " … ".join(found[:2])  # what two claims quoted from different places
     if len(snippet) > MAX_SNIPPET_CHARS:
         snippet = found[0][:MAX_SNIPPET_CHARS].rsplit(" ", 1)[0]
     return snippet

@@ -36,6 +36,8 @@ _MARKER_LIST = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})+)\]")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 # A sentence ends at . ! ? (or after its markers) before the next one starts.
 _SENTENCE_END = re.compile(r"(?<=[.!?\]])\s+(?=[A-Z0-9“\"(])")
+# A full stop that ends an abbreviation, not a sentence: "e.g. Atari", "Fig. 2", "et al. show".
+_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|al|fig|figs|eq|sec|cf|approx|no|resp)|\b[A-Z])\.$", re.I)
 _MARKUP = re.compile(r"<[^>\s][^>]*>|https?://|www\.", re.I)
 # A quote backs a claim only if it shares this share of the claim's content words (and at least two).
 SHARED_WORDS = 0.34
@@ -82,7 +84,7 @@ def statements(answer: str) -> tuple[list[Statement], dict[int, str]]:
             line = line[bullet.end():]
         pieces: list[str] = []
         for piece in (p.strip() for p in _SENTENCE_END.split(line.strip())):
-            if pieces and len(MARKER.sub("", piece).split()) < 4:
+            if pieces and _ABBREVIATION.search(pieces[-1]):
                 pieces[-1] = f"{pieces[-1]} {piece}"  # a split after "e.g." or "Fig.", not a sentence
             elif piece:
                 pieces.append(piece)

@@ -8,6 +8,7 @@ own retries know nothing of that deadline).
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ PLACEHOLDER_API_KEY = "not-needed"
 
 FALLBACK = "here is the extractive answer."
 
+TIMED_OUT_NOTE = f"The language model timed out; {FALLBACK}"
 UNREADABLE_NOTE = f"The language model sent a reply that could not be read; {FALLBACK}"
 EMPTY_REPLY_NOTE = f"The language model returned an empty answer; {FALLBACK}"
 CUT_OFF_NOTE = f"The language model's answer was cut off; {FALLBACK}"
@@ -44,7 +46,7 @@ def deadline_note(seconds: float) -> str:
 
 # First match wins, so subclasses come before their bases (APITimeoutError < APIConnectionError).
 _USER_NOTES: tuple[tuple[type[BaseException], str], ...] = (
-    (openai.APITimeoutError, f"The language model timed out; {FALLBACK}"),
+    (openai.APITimeoutError, TIMED_OUT_NOTE),
     (openai.APIConnectionError, f"The language model server could not be reached; {FALLBACK}"),
     (openai.RateLimitError, f"The language model is rate-limited right now; {FALLBACK}"),
     (openai.AuthenticationError, f"The language model rejected the API key; {FALLBACK}"),
@@ -62,6 +64,17 @@ _USER_NOTES: tuple[tuple[type[BaseException], str], ...] = (
 _MAY_ECHO_KEY = (openai.AuthenticationError, openai.PermissionDeniedError)
 # What `unavailable` turns into a note: the client's errors and replies that are not what they claim.
 LLM_ERRORS = (openai.OpenAIError, json.JSONDecodeError, UnicodeDecodeError, pydantic.ValidationError)
+
+
+def _http_library():
+    """The HTTP library under `openai` (httpx; httpx2 in newer releases): its errors reach us while a body is read."""
+    client = next(c for c in openai.DefaultHttpxClient.__mro__ if c.__name__ == "Client")
+    return importlib.import_module(client.__module__.split(".")[0])
+
+
+# Raised while a reply's body is read, after the client handed it over.
+READ_TIMED_OUT = _http_library().TimeoutException
+READ_FAILED = _http_library().TransportError
 
 
 def _api_key(settings: Settings) -> str | None:

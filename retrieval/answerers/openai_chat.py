@@ -22,8 +22,8 @@ from paperbot.retrieval.answerers.base import AnswererUnavailable
 from paperbot.retrieval.answerers.chat import ChatAnswerer
 from paperbot.retrieval.deadline import Deadline
 from paperbot.retrieval.llm import (
-    CUT_OFF_NOTE, EMPTY_REPLY_NOTE, FAILED_NOTE, FILTERED_NOTE, LLM_ERRORS, TOO_LONG_NOTE, UNREADABLE_NOTE,
-    openai_client, unavailable,
+    CUT_OFF_NOTE, EMPTY_REPLY_NOTE, FAILED_NOTE, FILTERED_NOTE, LLM_ERRORS, READ_FAILED, READ_TIMED_OUT,
+    TIMED_OUT_NOTE, TOO_LONG_NOTE, UNREADABLE_NOTE, openai_client, unavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,12 @@ class OpenAIChat:
                     yield piece
         except LLM_ERRORS as exc:
             raise unavailable(exc, self._settings)
+        except READ_TIMED_OUT as exc:  # the server went quiet while sending its reply
+            log.warning("LLM reply stalled: %s", type(exc).__name__)
+            raise AnswererUnavailable(TIMED_OUT_NOTE, cause=exc)
+        except READ_FAILED as exc:  # the connection broke while the reply was coming
+            log.warning("LLM reply broke off: %s: %s", type(exc).__name__, exc)
+            raise AnswererUnavailable(CUT_OFF_NOTE, cause=exc)
         if not said_something:
             raise AnswererUnavailable(EMPTY_REPLY_NOTE)
 
