@@ -82,6 +82,19 @@ def is_claim_check(request: RecordedRequest) -> bool:
     return bool(messages) and messages[0].get("content") == prompts.render("claim_check_system")
 
 
+_PASSAGE = re.compile(r'^\[(\d+)\] "([^\n]*)" \([^\n]*\)\n(?:[^\n]*\n)*?<passage>\n([\s\S]*?)\n</passage>', re.M)
+
+
+def passages(request: RecordedRequest) -> dict[int, tuple[str, str]]:
+    """Evidence number -> (paper title, passage text), as an answer request shows them to the model."""
+    return {int(n): (title, text) for n, title, text in _PASSAGE.findall(request.messages[-1]["content"])}
+
+
+def passage_number(request: RecordedRequest, sentence: str) -> int:
+    """The number of the passage holding ``sentence`` (whitespace collapsed)."""
+    return next(n for n, (_, text) in passages(request).items() if sentence in " ".join(text.split()))
+
+
 def check_parts(request: RecordedRequest) -> tuple[str, str]:
     """(claim, passage) of a claim-check request."""
     match = _CHECK_PARTS.search(request.messages[-1]["content"])
@@ -110,8 +123,8 @@ class FakeOpenAI:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def script(self, *replies: Reply) -> None:
-        """Queue replies, one per request, in order."""
+    def script(self, *replies: Reply | Callable[[RecordedRequest], Reply]) -> None:
+        """Queue replies, one per request, in order; a callable makes its reply from the request (as a model reads its prompt)."""
         with self._lock:
             self._replies.extend(replies)
 
@@ -142,7 +155,8 @@ class FakeOpenAI:
                 return reply if isinstance(reply, Reply) else Reply.answer(reply)
             if not self._replies:
                 return Reply.failure(400, "fake OpenAI server: no scripted reply left for this request")
-            return self._replies.popleft()
+            reply = self._replies.popleft()
+        return reply(request) if callable(reply) else reply
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self

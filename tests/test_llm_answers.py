@@ -25,7 +25,8 @@ from paperbot.retrieval.citations import cite
 from paperbot.retrieval.library import Library
 from paperbot.retrieval.types import Answer, Paper, Progress, paper_id_for
 from tests.conftest import SHIPPED_CORPUS
-from tests.fake_openai import FakeOpenAI, Reply
+from tests.fake_openai import FakeOpenAI, Reply, passage_number
+from tests.fake_openai import passages as shown_passages
 
 REFORMER_QUESTION = "How much text can Reformer process in a single training example?"
 # Two of the passages the question retrieves (both from the Reformer summary), as the prompt numbers them.
@@ -34,7 +35,6 @@ HASHING = ("Rather than using the standard dot-product attention, Reformer uses 
            "combined with locality sensitive hashing, which reduces the complexity of attention.")
 NOVEL_CLAIM = "Reformer can process all of Crime and Punishment in one training example"
 HASHING_CLAIM = "It uses locality sensitive hashing to make attention cheaper"
-_PASSAGE = re.compile(r'^\[(\d+)\] "([^\n]*)" \([^\n]*\)\n(?:[^\n]*\n)*?<passage>\n([\s\S]*?)\n</passage>', re.M)
 
 
 class Checker:
@@ -90,14 +90,17 @@ def llm_library(base_library, fake_openai):
     fake_openai._replies.clear()
 
 
+def answer_request(server: FakeOpenAI):
+    return next(r for r in server.requests if r not in server.checks)
+
+
 def passages(server: FakeOpenAI) -> dict[int, tuple[str, str]]:
     """Evidence number -> (title, passage text) as the answer request showed them to the model."""
-    answer_request = next(r for r in server.requests if r not in server.checks)
-    return {int(n): (title, text) for n, title, text in _PASSAGE.findall(answer_request.messages[-1]["content"])}
+    return shown_passages(answer_request(server))
 
 
 def number_of(server: FakeOpenAI, sentence: str) -> int:
-    return next(n for n, (_, text) in passages(server).items() if sentence in " ".join(text.split()))
+    return passage_number(answer_request(server), sentence)
 
 
 def assert_verified(answer: Answer, library: Library) -> None:
