@@ -358,3 +358,98 @@ def test_written_is_the_join_of_the_stream(fake_openai):
     fake_openai.script(Reply.answer("".join(chunks), chunks=chunks), Reply.answer("".join(chunks), chunks=chunks))
     answerer = make_answerer(fake_openai)
     assert written(answerer, QUESTION, EVIDENCE, [], deadline=Deadline(5)) == "".join(pieces(answerer))
+
+
+class _FakeLlama:
+    """Stands in for llama_cpp.Llama (building llama-cpp-python takes 12-45 min): records how it was made and
+    streams scripted replies in llama-cpp-python's chunk format."""
+
+    made: list["_FakeLlama"] = []
+
+    def __init__(self, **options):
+        self.options = options
+        self.replies: list[tuple[tuple[str, ...], str | None, float]] = []
+        self.requests: list[dict] = []
+        self.closed = 0
+        _FakeLlama.made.append(self)
+
+    def create_chat_completion(self, **request):
+        self.requests.append(request)
+        pieces, finish_reason, pause = self.replies.pop(0)
+        if isinstance(pieces, Exception):
+            raise pieces
+
+        def chunks():
+            try:
+                for piece in pieces:
+                    time.sleep(pause)
+                    yield {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                yield {"choices": [{"index": 0, "delta": {}, "finish_reason": finish_reason}]}
+            finally:
+                self.closed += 1
+
+        return chunks()
+
+
+@pytest.fixture
+def fake_llama(monkeypatch, tmp_path):
+    import sys
+    import types
+
+    module = types.ModuleType("llama_cpp")
+    module.Llama = _FakeLlama
+    monkeypatch.setitem(sys.modules, "llama_cpp", module)
+    _FakeLlama.made.clear()
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+
+    def build(**llm):
+        from paperbot.retrieval.answerers.llama_cpp import LlamaCppAnswerer
+
+        answerer = LlamaCppAnswerer(load_settings(llm={"answerer": "llama_cpp", "gguf_path": gguf, **llm}))
+        return answerer, _FakeLlama.made[-1]
+
+    return build
+
+
+def test_llama_cpp_gets_threads_chat_format_and_context_from_settings(fake_llama, tmp_path):
+    import os
+
+    _, model = fake_llama(threads=3, chat_format="chatml", context_length=8192)
+    assert model.options == {"model_path": str(tmp_path / "model.gguf"), "n_ctx": 8192, "n_threads": 3,
+                             "n_threads_batch": 3, "chat_format": "chatml", "verbose": False}
+    _, model = fake_llama()
+    assert model.options["n_threads"] == os.cpu_count() and model.options["chat_format"] is None
+
+
+def test_llama_cpp_answers_and_checks_claims_with_the_same_prompts(fake_llama):
+    answerer, model = fake_llama(max_tokens=200)
+    model.replies += [(("ResNets add ", "identity shortcut ", "connections [1]."), "stop", 0),
+                      ((RESNET.text,), "stop", 0)]
+    assert pieces(answerer) == ["ResNets add ", "identity shortcut ", "connections [1]."]
+    assert answerer.supporting_quote("ResNets add shortcuts.", RESNET.text, deadline=Deadline(5)) == RESNET.text
+    answer_request, check_request = model.requests
+    assert answer_request["stream"] is True and answer_request["max_tokens"] == 200
+    assert answer_request["messages"] == build_messages(QUESTION, EVIDENCE, [], 4096, 200)
+    assert f"<passage>\n{RESNET.text}\n</passage>" in check_request["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize("reply, note", [
+    ((("ResNets add",), "length", 0), "ran out of room"),
+    ((("   ",), "stop", 0), "empty answer"),
+    ((ValueError("Requested tokens (5000) exceed context window of 4096"), None, 0), "local language model failed"),
+])
+def test_llama_cpp_failures_are_notes(fake_llama, reply, note):
+    answerer, model = fake_llama()
+    model.replies.append(reply)
+    with pytest.raises(AnswererUnavailable, match=note):
+        pieces(answerer)
+
+
+def test_llama_cpp_stops_generating_at_the_deadline(fake_llama):
+    answerer, model = fake_llama()
+    model.replies.append((("word ",) * 50, "stop", 0.1))
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        pieces(answerer, seconds=0.5)
+    assert time.monotonic() - started < 0.8 and model.closed == 1  # the generation was closed, not left running
