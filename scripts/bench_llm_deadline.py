@@ -6,14 +6,19 @@ Runs `Library.ask` on the shipped corpus with the `openai` answerer (the real `o
 against the tests' fake OpenAI-compatible server on 127.0.0.1, which hangs, trickles a streamed
 reply, trickles a JSON body, answers an HTML page, or rate-limits with a long Retry-After. Each
 question is asked once beforehand with a good reply, so the figures time the model, not retrieval.
---with-defaults also times a hanging server at the default deadlines (20 s for OpenAI — emulated
-with PAPERBOT_LLM__DEADLINE_S=20 — and 120 s for a server at base_url), which takes ~2.5 min.
+Then `paperbot ask` as a command (start-up included) with a server answering HTML at once, and
+with one that hangs: the difference is the deadline. --with-defaults also times a hanging server
+at the default deadlines (20 s for OpenAI — emulated with PAPERBOT_LLM__DEADLINE_S=20 — and 120 s
+for a server at base_url), which takes ~2.5 min.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +54,17 @@ def timed(library: Library, server: FakeOpenAI, reply: Reply) -> tuple[float, st
     return time.perf_counter() - started, answer.note or "(no note)"
 
 
+def command(data_dir: Path, server: FakeOpenAI, reply: Reply, deadline: float) -> tuple[float, str]:
+    """`paperbot ask --json` as a process: (seconds, its note)."""
+    env = {**os.environ, "PAPERBOT_DATA_DIR": str(data_dir), "PAPERBOT_LLM__BASE_URL": server.base_url,
+           "PAPERBOT_LLM__MODEL": "fake-chat", "PAPERBOT_LLM__DEADLINE_S": str(deadline), "PAPERBOT_LOG_LEVEL": "ERROR"}
+    server.script(reply)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "paperbot.bot.cli", "ask", "--json", QUESTION], env=env,
+                          capture_output=True, text=True, check=True)
+    return time.perf_counter() - started, json.loads(done.stdout)["note"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deadline", type=float, default=5.0, help="PAPERBOT_LLM__DEADLINE_S for the cases")
@@ -70,6 +86,10 @@ def main() -> None:
         print(f"{'case':<48} {'deadline':>9} {'answer after':>13}  note")
         for name, reply, llm in cases(args.deadline):
             took, note = timed(library(deadline_s=args.deadline, **llm), server, reply)
+            print(f"{name:<48} {args.deadline:>8g}s {took:>12.2f}s  {note}")
+        for name, reply in (("`paperbot ask`, server answers HTML", Reply.raw("<html>down</html>", "text/html")),
+                            ("`paperbot ask`, server hangs", Reply.answer(SLOW, delay_s=600))):
+            took, note = command(data_dir, server, reply, args.deadline)
             print(f"{name:<48} {args.deadline:>8g}s {took:>12.2f}s  {note}")
         if args.with_defaults:
             for name, llm in (("server hangs, OpenAI's default deadline", {"deadline_s": 20}),

@@ -187,3 +187,19 @@ def test_paper_ask_answers_with_a_note_when_the_model_fails(llm_bot):
     text = json.dumps(reply.args["blocks"])
     assert "could not be read" in text and "Although MuZero" in text
     assert [c.method for c in chat_calls(llm_bot.slack)] == ["response_url"]  # no stream for an ephemeral reply
+
+
+def test_if_slack_loses_the_stream_the_answer_replaces_it(llm_bot):
+    url, _ = llm_bot.start()
+    llm_bot.slack.fail_methods.update({"chat.appendStream", "chat.stopStream"})
+    llm_bot.llm.script(citing(MUZERO_CLAIM, MUZERO_SENTENCE))
+    mention(url, MUZERO_QUESTION, "1700000012.000100", "EvLost")
+    (update,) = llm_bot.slack.wait_for("chat.update", timeout=20)
+
+    assert update.args["channel"] == "C1READING" and update.args["ts"] == "1700000000.000001"  # the streamed message
+    assert update.args["blocks"][0]["text"]["text"] == f"{MUZERO_CLAIM} [1]."
+    assert update.args["text"] == f"{MUZERO_CLAIM} [1]."
+    assert llm_bot.slack.of("chat.postMessage") == []
+    assert [c.method for c in chat_calls(llm_bot.slack) if MUZERO_CLAIM in json.dumps(c.args)] == [
+        "chat.stopStream", "chat.update"]  # the rejected stop, then the update that replaced the stream
+    assert_only_progress_was_streamed(llm_bot.slack)
