@@ -203,3 +203,19 @@ def test_if_slack_loses_the_stream_the_answer_replaces_it(llm_bot):
     assert [c.method for c in chat_calls(llm_bot.slack) if MUZERO_CLAIM in json.dumps(c.args)] == [
         "chat.stopStream", "chat.update"]  # the rejected stop, then the update that replaced the stream
     assert_only_progress_was_streamed(llm_bot.slack)
+
+
+def test_a_failure_after_progress_ends_the_stream_with_an_apology(llm_bot, caplog):
+    url, library = llm_bot.start()
+
+    def broken(question, history=(), scope=()):
+        yield from list(Library.ask_stream(library, question, history, scope))[:1]  # "Searching the summaries"
+        raise ConnectionError("chroma server unreachable")
+
+    library.ask_stream = broken
+    mention(url, MUZERO_QUESTION, "1700000013.000100", "EvBroken")
+    stop = llm_bot.slack.wait_for("chat.stopStream", timeout=20)[0]
+    assert [c.method for c in chat_calls(llm_bot.slack)] == ["chat.startStream", "chat.stopStream"]
+    assert stop.args["chunks"] == [task("search", "Searching the summaries", "error")]
+    assert stop.args["blocks"][0]["text"]["text"].startswith("Sorry, I couldn't answer that just now")
+    assert "chroma" not in everything_sent(llm_bot.slack) and "chroma server unreachable" in caplog.text
