@@ -115,7 +115,8 @@ def llama_cpp_model(settings: Settings) -> "llama_cpp.Llama":
                            n_threads_batch=threads, chat_format=llm.chat_format, verbose=False)
 
 
-def _redact(text: str, settings: Settings) -> str:
+def redact(text: str, settings: Settings) -> str:
+    """The text with the API key masked (servers echo it in some error messages)."""
     key = _api_key(settings)
     return text.replace(key, "***") if key else text
 
@@ -127,6 +128,6 @@ def unavailable(exc: BaseException, settings: Settings) -> AnswererUnavailable:
     log.warning(
         "LLM call to %s failed: %s%s: %s",
         settings.llm.base_url or "OpenAI", type(exc).__name__,
-        f" (HTTP {status})" if status else "", _redact(str(exc), settings)[:500],
+        f" (HTTP {status})" if status else "", redact(str(exc), settings)[:500],
     )
     return AnswererUnavailable(note, cause=None if isinstance(exc, _MAY_ECHO_KEY) else exc)

@@ -23,7 +23,7 @@ from paperbot.retrieval.answerers.chat import ChatAnswerer
 from paperbot.retrieval.deadline import Deadline
 from paperbot.retrieval.llm import (
     CUT_OFF_NOTE, EMPTY_REPLY_NOTE, FAILED_NOTE, FILTERED_NOTE, LLM_ERRORS, READ_FAILED, READ_TIMED_OUT,
-    TIMED_OUT_NOTE, TOO_LONG_NOTE, UNREADABLE_NOTE, openai_client, unavailable,
+    TIMED_OUT_NOTE, TOO_LONG_NOTE, UNREADABLE_NOTE, openai_client, redact, unavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 MAX_REPLY_BYTES = 1 << 20  # far more than any answer; a server sending more is not answering
 _RETRIED_STATUS = {408, 409, 429}
 FIRST_BACKOFF_S = 0.5
+# A call is given this much longer than the deadline leaves, so that when time runs out it is the
+# deadline that ends the answer (and its note says so), and the socket's timeout only ends the call.
+GRACE_S = 0.5
 
 
 class _Shape(BaseModel):
@@ -140,7 +143,7 @@ class OpenAIChat:
         attempt = 0
         while True:
             deadline.check()
-            timeout = min(llm.timeout_s or llm.deadline, deadline.remaining())
+            timeout = min(llm.timeout_s or llm.deadline, deadline.remaining() + GRACE_S)
             request = self._client.chat.completions.with_streaming_response.create(**body, timeout=timeout)
             try:
                 return stack.enter_context(request)
@@ -164,7 +167,7 @@ class OpenAIChat:
                 break
             payload = json.loads(data)
             if isinstance(payload, dict) and payload.get("error"):
-                log.warning("LLM stream reported an error: %s", str(payload["error"])[:300])
+                log.warning("LLM stream reported an error: %s", redact(str(payload["error"]), self._settings)[:300])
                 raise AnswererUnavailable(FAILED_NOTE)
             for choice in _Chunk.model_validate(payload).choices:
                 finish_reason = choice.finish_reason or finish_reason
