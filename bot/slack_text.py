@@ -12,8 +12,13 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is a plain http(s) one (nothing that could break out of a link), else None."""
+    return url if url and _SAFE_URL.match(url) else None
+
+
 def link(url: str | None, label: str) -> str:
     """A mrkdwn link to an http(s) URL; the bare (escaped) label when the URL is not one."""
-    if url and _SAFE_URL.match(url):
+    if safe_url(url):
         return f"<{url.replace('&', '&amp;')}|{escape(label)}>"
     return escape(label)

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, BaseModel
+from typing import get_args
+
+from pydantic import AliasChoices, BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
 from paperbot.config.settings import Settings
-
-_SECRET_NAMES = ("token", "secret", "key")
 
 
 def _env_name(prefix: str, name: str, field: FieldInfo) -> str:
@@ -19,8 +19,12 @@ def _env_name(prefix: str, name: str, field: FieldInfo) -> str:
     return f"{prefix}{name}".upper()
 
 
+def _is_secret(field: FieldInfo) -> bool:
+    return field.annotation is SecretStr or SecretStr in get_args(field.annotation)
+
+
 def _default_text(name: str, field: FieldInfo) -> str:
-    if any(word in name for word in _SECRET_NAMES):
+    if _is_secret(field):
         return ""
     if name in ("data_dir", "corpus_dir"):
         return ""  # machine-specific; the description says what unset means

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+import re
 from typing import Literal
 
 import platformdirs
@@ -17,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Package data, so an installed wheel finds it from any directory.
 SHIPPED_CORPUS = Path(str(resources.files("paperbot.data") / "corpus"))
+# OpenAI reasoning models by name: o1, o3-mini, o4-mini, gpt-5, gpt-5-mini …
+_REASONING_MODEL = re.compile(r"^(o\d+|gpt-5)($|[-.:])", re.I)
 
 
 class _Section(BaseModel):
@@ -61,6 +64,13 @@ class RetrievalSettings(_Section):
     )
 
 
+# One answer's time with the language model, retries, connecting and reading included.
+OPENAI_DEADLINE_S = 20.0
+LOCAL_DEADLINE_S = 120.0  # a CPU model reads a few thousand prompt tokens slowly
+OPENAI_RETRIES = 2
+LOCAL_RETRIES = 0  # a local server still working on the first request gains nothing from a second
+
+
 class LLMSettings(_Section):
     answerer: Literal["auto", "local", "openai", "llama_cpp"] = Field(
         "auto",
@@ -71,11 +81,72 @@ class LLMSettings(_Section):
     base_url: str | None = Field(
         None, description="OpenAI-compatible server URL, e.g. http://localhost:11434/v1 for Ollama."
     )
-    timeout_s: float = Field(30.0, gt=0, le=600, description="Seconds before an LLM call is abandoned.")
-    max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) on 429/5xx/timeouts.")
-    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
-    max_tokens: int = Field(600, ge=16, le=8192, description="Longest answer the LLM may write.")
+    deadline_s: float | None = Field(
+        None, gt=0, le=600,
+        description=f"Seconds one answer may spend on the language model (retries, connecting and reading "
+        f"included); then the extractive answer is shown with a note. Unset: {OPENAI_DEADLINE_S:g} for OpenAI, "
+        f"{LOCAL_DEADLINE_S:g} for a server at base_url or the llama_cpp answerer.",
+    )
+    timeout_s: float | None = Field(
+        None, gt=0, le=600,
+        description="Seconds one HTTP attempt may take before it is retried; unset: the whole deadline.",
+    )
+    max_retries: int | None = Field(
+        None, ge=0, le=10,
+        description=f"Retries (with backoff, within the deadline) on 429/5xx/timeouts. Unset: {OPENAI_RETRIES} "
+        f"for OpenAI, {LOCAL_RETRIES} for a server at base_url.",
+    )
+    stream: bool = Field(
+        True, description="Ask for a streamed reply (the deadline is checked between pieces); "
+        "turn off for a server that cannot stream.",
+    )
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature (not sent to reasoning models).")
+    max_tokens: int = Field(
+        600, ge=16, le=32768,
+        description="Longest reply the LLM may write (for reasoning models their hidden reasoning counts too).",
+    )
+    reasoning_model: bool | None = Field(
+        None,
+        description="Whether the model is an OpenAI reasoning model (o1, o3, o4-mini, gpt-5 …): it gets "
+        "max_completion_tokens instead of max_tokens and no temperature. Unset: decided by the model name.",
+    )
+    context_length: int = Field(
+        4096, ge=512, le=1_048_576,
+        description="Tokens the model's context holds (the server's own setting: Ollama num_ctx, llama-server -c, "
+        "vLLM --max-model-len); passages that would not fit are left out. The llama_cpp answerer's n_ctx.",
+    )
     gguf_path: Path | None = Field(None, description="GGUF model file for the llama_cpp answerer.")
+    threads: int | None = Field(
+        None, ge=1, le=256, description="CPU threads of the llama_cpp answerer; unset: every core."
+    )
+    chat_format: str | None = Field(
+        None, description="Chat template of the llama_cpp answerer, e.g. chatml or llama-3; "
+        "unset: the template the GGUF file carries.",
+    )
+
+    @property
+    def hosted_openai(self) -> bool:
+        """Whether the model is OpenAI's own API (not a server at base_url, not in-process)."""
+        return self.base_url is None and self.answerer != "llama_cpp"
+
+    @property
+    def deadline(self) -> float:
+        if self.deadline_s is not None:
+            return self.deadline_s
+        return OPENAI_DEADLINE_S if self.hosted_openai else LOCAL_DEADLINE_S
+
+    @property
+    def retries(self) -> int:
+        if self.max_retries is not None:
+            return self.max_retries
+        return OPENAI_RETRIES if self.hosted_openai else LOCAL_RETRIES
+
+    @property
+    def reasoning(self) -> bool:
+        """OpenAI's reasoning models take max_completion_tokens and refuse a temperature."""
+        if self.reasoning_model is not None:
+            return self.reasoning_model
+        return bool(_REASONING_MODEL.match(self.model.rsplit("/", 1)[-1]))
 
 
 class SlackSettings(_Section):

@@ -5,28 +5,32 @@
    takes: the catalog (people and titles), a topic list, a single question, or chit-chat.
 3. A standalone question the corpus doesn't cover is declined (off-corpus); a question about one
    of our papers whose summary doesn't state what is asked is declined too (near miss).
-4. The answerer (local or LLM) writes from numbered passages; `citations` verifies every marker.
+4. The answerer (local or LLM) writes from numbered passages; a language model's sentences are
+   checked against the passages they cite (`model_answers`, `claims`); `citations` verifies every
+   marker and quotes the passages word for word.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from paperbot.prompts import is_cannot_answer
-from paperbot.retrieval.answerers.base import AnswererUnavailable, Draft, Evidence
+from paperbot.retrieval.answerers.base import AnswererUnavailable, ClaimChecker, Draft, Evidence, written
 from paperbot.retrieval.answerers.local import LocalAnswerer
 from paperbot.retrieval.catalog_answers import catalog_answer
 from paperbot.retrieval.citations import cite, collapse
+from paperbot.retrieval.deadline import Deadline
 from paperbot.retrieval.mentions import find_mentions
+from paperbot.retrieval.model_answers import model_answer
 from paperbot.retrieval.question_text import clean_question, ordinal_index, refers_to_person
 from paperbot.retrieval.search import SearchResult
 from paperbot.retrieval.signals import Question, make_question, ranked_sentences
 from paperbot.retrieval.topic_answers import topic_answer
-from paperbot.retrieval.types import Answer, Paper, PaperRef, Turn
+from paperbot.retrieval.types import Answer, Paper, PaperRef, Progress, Turn
 
 if TYPE_CHECKING:
     from paperbot.retrieval.library import Library
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 UNCITED_NOTE = "The model's answer cited no sources, so here are the matching passages instead."
+UNSUPPORTED_NOTE = "The summaries the model cited don't state what it wrote, so here are the matching passages instead."
 DISTINCTIVE_PAPERS = 3  # a word in at most this many summaries singles a paper out
 CHITCHAT_ANSWER = ("That's not in our papers: I answer questions about the papers our group has read, quoting their summaries. "
                    "Try “what does Reformer change in attention?” or “who presented the lottery ticket paper?”.")
@@ -226,60 +231,93 @@ def _finish(question: str, draft: Draft, prepared: Prepared, papers: dict[str, P
         return _abstention(question, "the summaries don't state that", _suggestions(prepared.result, papers))
     text, citations = cite(draft.text, prepared.evidence)
     if not citations:
-        fallback = LocalAnswerer().answer(question, prepared.evidence)
-        text, citations = cite(fallback.text, prepared.evidence)
-        note = note or UNCITED_NOTE
+        return _extractive(question, prepared, papers, note or UNCITED_NOTE)
+    return _cited(question, text, citations, prepared, note)
+
+
+def _cited(question: str, text: str, citations, prepared: Prepared, note: str | None) -> Answer:
     return Answer(question=question, answer=text, abstained=False, citations=citations, note=note,
                   paper_ids=list(dict.fromkeys([c.paper_id for c in citations] + prepared.paper_ids)))
 
 
-def _extractive_fallback(question: str, prepared: Prepared, papers, exc: AnswererUnavailable) -> Answer:
-    log.warning("answerer unavailable, answering extractively: %s", exc.__cause__ or exc)
-    draft = LocalAnswerer().answer(question, prepared.evidence)
-    return _finish(question, draft, prepared, papers, note=exc.user_note)
+def _extractive(question: str, prepared: Prepared, papers: dict[str, Paper], note: str) -> Answer:
+    """The local answerer's answer (or abstention), labelled with why it stands in for the model's."""
+    draft = LocalAnswerer().extract(question, prepared.evidence)
+    if draft.abstained:
+        answer = _abstention(question, "the summaries don't state that", _suggestions(prepared.result, papers))
+        answer.note = note
+        return answer
+    text, citations = cite(draft.text, prepared.evidence)
+    return _cited(question, text, citations, prepared, note)
+
+
+def _model_answer(answerer: ClaimChecker, question: str, prepared: Prepared, history: Sequence[Turn],
+                  papers: dict[str, Paper], seconds: float) -> Generator[Progress, None, Answer]:
+    """Yield progress while a language model writes and its claims are checked; return the Answer (with
+    a note when it is the extractive one, or when sentences were left out).
+
+    The model has ``seconds`` (``PAPERBOT_LLM__DEADLINE_S``) for all of it, from now.
+    """
+    deadline = Deadline(seconds)
+    checked = None
+    try:
+        for item in model_answer(answerer, question, prepared.evidence, history, deadline):
+            if isinstance(item, Progress):
+                yield item
+            else:
+                checked = item
+    except AnswererUnavailable as exc:
+        log.warning("answerer unavailable, answering extractively: %s", exc.__cause__ or exc)
+        return _extractive(question, prepared, papers, exc.user_note)
+    if checked.abstained:
+        return _abstention(question, "the summaries don't state that", _suggestions(prepared.result, papers))
+    text, citations = cite(checked.text, prepared.evidence, checked.quotes)
+    if not citations:
+        return _extractive(question, prepared, papers, UNSUPPORTED_NOTE if checked.cited else UNCITED_NOTE)
+    note = None
+    if checked.dropped:
+        left_out = "1 sentence" if checked.dropped == 1 else f"{checked.dropped} sentences"
+        note = f"Left out {left_out} of the model's answer that the cited summaries don't state."
+    return _cited(question, text, citations, prepared, note)
+
+
+def stream_answer(library: "Library", question: str, history: Sequence[Turn] = (),
+                  scope: Sequence[str] = ()) -> Iterator[Progress | Answer]:
+    """Yield :class:`Progress` while the answer is made, then the final verified :class:`Answer`.
+
+    Nothing else comes out: a language model's text reaches users only after its claims were
+    checked, inside the Answer.
+    """
+    started = time.perf_counter()
+    question = _validate(question)
+    yield Progress("search", "Searching the summaries")
+    answer, prepared = _prepare(library, question, history, scope)
+    if answer is None:
+        papers = library.searcher.papers
+        answerer = library.answerer
+        if isinstance(answerer, ClaimChecker):
+            answer = yield from _model_answer(answerer, question, prepared, history, papers,
+                                              library.settings.llm.deadline)
+        else:  # the answerer quotes the summaries word for word: nothing to check
+            try:
+                text = written(answerer, question, prepared.evidence, history,
+                               deadline=Deadline(library.settings.llm.deadline))
+                answer = _finish(question, Draft(text=text, abstained=is_cannot_answer(text)), prepared, papers)
+            except AnswererUnavailable as exc:
+                log.warning("answerer unavailable, answering extractively: %s", exc.__cause__ or exc)
+                answer = _extractive(question, prepared, papers, exc.user_note)
+        answer.answerer = answerer.name
+    answer.latency_ms = (time.perf_counter() - started) * 1000
+    yield answer
 
 
 def answer_question(library: "Library", question: str, history: Sequence[Turn] = (),
                     scope: Sequence[str] = ()) -> Answer:
-    """Answer one question; ``scope`` (paper ids) says the question is about those papers."""
-    started = time.perf_counter()
-    question = _validate(question)
-    answer, prepared = _prepare(library, question, history, scope)
-    if answer is None:
-        papers = library.searcher.papers
-        answerer = library.answerer
-        try:
-            draft = answerer.answer(question, prepared.evidence, history)
-            answer = _finish(question, draft, prepared, papers)
-        except AnswererUnavailable as exc:
-            answer = _extractive_fallback(question, prepared, papers, exc)
-        answer.answerer = answerer.name
-    answer.latency_ms = (time.perf_counter() - started) * 1000
-    return answer
+    """Answer one question; ``scope`` (paper ids) says the question is about those papers.
 
-
-def stream_answer(library: "Library", question: str, history: Sequence[Turn] = (),
-                  scope: Sequence[str] = ()) -> Iterator[str | Answer]:
-    """Yield the answer text as the answerer writes it, then the final verified :class:`Answer`."""
-    started = time.perf_counter()
-    question = _validate(question)
-    answer, prepared = _prepare(library, question, history, scope)
-    if answer is None:
-        papers = library.searcher.papers
-        answerer = library.answerer
-        pieces: list[str] = []
-        try:
-            for delta in answerer.stream(question, prepared.evidence, history):
-                pieces.append(delta)
-                if not is_cannot_answer(delta):  # the sentinel is for us, never for users
-                    yield delta
-            draft_text = "".join(pieces)
-            draft = Draft(text=draft_text, abstained=is_cannot_answer(draft_text))
-            answer = _finish(question, draft, prepared, papers)
-        except AnswererUnavailable as exc:
-            answer = _extractive_fallback(question, prepared, papers, exc)
-        answer.answerer = answerer.name
-    else:
-        yield answer.answer
-    answer.latency_ms = (time.perf_counter() - started) * 1000
-    yield answer
+    The same steps as :func:`stream_answer`, progress ignored: the two can't differ.
+    """
+    for item in stream_answer(library, question, history, scope):
+        if isinstance(item, Answer):
+            return item
+    raise RuntimeError("the answer was never made")

@@ -2,7 +2,8 @@
 
 An answerer writes ``[n]`` markers that refer to evidence passages. Here they become citations
 numbered 1..k (best evidence first), each quoting the sentence of its passage that the answer
-used. Markers that point at nothing are removed; a snippet that is not verbatim is never returned.
+used: for an LLM's answer, the sentence its claim check found (`retrieval.claims`). Markers that
+point at nothing are removed; a snippet that is not verbatim is never returned.
 """
 
 from __future__ import annotations
@@ -19,10 +20,31 @@ MARKER = re.compile(r"\s?\[(\d{1,3})\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[$])|\n\s*\n")
 _WORD = re.compile(r"[a-z0-9]+")
 MAX_SNIPPET_CHARS = 400
+# Typographic variants a model may write for the same character (one for one, so offsets hold).
+_FOLD = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 
 
 def collapse(text: str) -> str:
     return " ".join(text.split())
+
+
+def fold(text: str) -> str:
+    """Text for comparing quotes: whitespace collapsed, lower case, typographic quotes and dashes plain."""
+    return collapse(text).translate(_FOLD).lower()
+
+
+def quoted_sentences(passage: str, quote: str) -> list[str]:
+    """The passage's sentences (verbatim) that hold ``quote``; [] when the passage doesn't hold it."""
+    wanted = fold(quote)
+    if not wanted:
+        return []
+    candidates = sentences(passage) or [collapse(passage)]
+    folded = [fold(s) for s in candidates]
+    for size in range(1, 4):  # the fewest sentences that hold it
+        for start in range(len(candidates) - size + 1):
+            if wanted in " ".join(folded[start:start + size]):
+                return candidates[start:start + size]
+    return []
 
 
 def sentences(text: str) -> list[str]:
@@ -73,8 +95,27 @@ def _claims(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def cite(text: str, evidence: Sequence[Evidence]) -> tuple[str, list[Citation]]:
-    """Turn an answerer's [n] markers into verified citations; return (answer text, citations)."""
+def _snippet(item: Evidence, claim: str, quotes: Sequence[str]) -> str:
+    """The passage's sentences a claim check found, else the sentence the claim most overlaps with."""
+    found: list[str] = []
+    for quote in quotes:
+        held = " ".join(quoted_sentences(item.text, quote))  # consecutive sentences read on
+        if held and held not in found:
+            found.append(held)
+    if not found:
+        return best_sentence(item.text, claim)
+    snippet = " … ".join(found[:2])  # what two claims quoted from different places
+    if len(snippet) > MAX_SNIPPET_CHARS:
+        snippet = found[0][:MAX_SNIPPET_CHARS].rsplit(" ", 1)[0]
+    return snippet
+
+
+def cite(text: str, evidence: Sequence[Evidence],
+         quotes: dict[int, Sequence[str]] | None = None) -> tuple[str, list[Citation]]:
+    """Turn an answerer's [n] markers into verified citations; return (answer text, citations).
+
+    ``quotes`` (evidence number -> the passage text claim checks found) picks each snippet.
+    """
     by_n = {e.n: e for e in evidence}
     used: dict[int, str] = {}
     for n, claim in _claims(text):
@@ -86,12 +127,13 @@ def cite(text: str, evidence: Sequence[Evidence]) -> tuple[str, list[Citation]]:
     citations = []
     for old in ordered:
         item = by_n[old]
-        snippet = best_sentence(item.text, used[old])
+        snippet = _snippet(item, used[old], (quotes or {}).get(old, ()))
         if not is_verbatim(snippet, item.paper):
             number.pop(old)
             continue
         citations.append(Citation(n=len(citations) + 1, paper_id=item.paper.id, title=item.paper.title,
-                                  source=item.paper.source, snippet=snippet, score=item.score))
+                                  source=item.paper.source, snippet=snippet, score=item.score,
+                                  url=item.paper.url))
         number[old] = len(citations)
 
     def renumber(match: re.Match) -> str:

@@ -168,13 +168,13 @@ def _build_local(settings: Settings) -> BaseEmbedding:
 
 
 def _build_openai(settings: Settings) -> BaseEmbedding:
-    import openai
+    from paperbot.config import SettingsError
+    from paperbot.retrieval.llm import openai_client
 
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    if not key and not settings.llm.base_url:
-        raise EmbedderError("PAPERBOT_EMBEDDING__PROVIDER=openai needs OPENAI_API_KEY (or PAPERBOT_LLM__BASE_URL)")
-    client = openai.OpenAI(api_key=key or "not-needed", base_url=settings.llm.base_url,
-                           timeout=settings.llm.timeout_s, max_retries=settings.llm.max_retries)
+    try:
+        client = openai_client(settings)
+    except SettingsError as exc:
+        raise EmbedderError(f"PAPERBOT_EMBEDDING__PROVIDER=openai {exc}") from None
     return OpenAIEmbedding(client, settings.embedding.openai_model, embed_batch_size=settings.embedding.batch_size)
 
 

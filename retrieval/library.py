@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from paperbot.config import Settings
-from paperbot.retrieval.types import Answer, Paper, Turn
+from paperbot.retrieval.types import Answer, Paper, Progress, Turn
 
 
 class Library:
@@ -133,8 +133,9 @@ class Library:
         route, _ = self.decisions.route(understand(self, text))
         return route != "chitchat"
 
-    def ask_stream(self, question: str, history: Sequence[Turn] = (), scope: Sequence[str] = ()) -> Iterator[str | Answer]:
-        """Yield text deltas as the answerer writes them, then the final, verified :class:`Answer`."""
+    def ask_stream(self, question: str, history: Sequence[Turn] = (),
+                   scope: Sequence[str] = ()) -> Iterator[Progress | Answer]:
+        """Yield :class:`Progress` (what it is doing, never answer text), then the final, verified :class:`Answer`."""
         from paperbot.retrieval.answering import stream_answer
 
         return stream_answer(self, question, history, scope)

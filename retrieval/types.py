@@ -62,6 +62,7 @@ class Citation:
     source: str
     snippet: str  # verbatim corpus text (whitespace may be collapsed, '…' may join two pieces)
     score: float
+    url: str | None = None  # the paper's link, if the corpus gives one (not part of the --json contract)
 
     def to_dict(self) -> dict:
         return {
@@ -80,6 +81,14 @@ class PaperRef:
     score: float = 0.0
 
 
+@dataclass(frozen=True)
+class Progress:
+    """A step of making an answer, for people to watch while they wait: never any answer text."""
+
+    step: str  # one id per step: "search", "read", "check"
+    title: str  # what it is doing, e.g. "Reading 3 summaries"
+
+
 @dataclass
 class Answer:
     question: str
@@ -87,7 +96,7 @@ class Answer:
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     latency_ms: float = 0.0
-    note: str | None = None  # one line for the user, e.g. "The LLM timed out; extractive answer."
+    note: str | None = None  # one line for the user, e.g. "The language model timed out; here is the extractive answer."
     suggestions: list[PaperRef] = field(default_factory=list)
     answerer: str = "local"
     paper_ids: list[str] = field(default_factory=list)  # the papers the answer is about, best first

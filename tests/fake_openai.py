@@ -3,17 +3,27 @@
 It serves ``POST /v1/chat/completions`` in both forms (JSON, or server-sent events when the
 request says ``"stream": true``), answers each request with the next scripted :class:`Reply`,
 and records every request. Replies can be errors (429 with Retry-After, 500, 401 that echoes
-the key back as OpenAI's own 401 does), slow (for timeouts), or break off mid-stream.
+the key back as OpenAI's own 401 does), slow (for timeouts), trickled a piece at a time, cut off
+mid-stream, or not a completion at all (an HTML page, JSON of another shape).
+
+Claim checks (requests whose system prompt is the claim checker's) are not taken from the
+script: ``checker(claim, passage)`` answers them, whatever order they come in.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from paperbot import prompts
+
+_CHECK_PARTS = re.compile(r"<passage>\n(?P<passage>.*)\n</passage>\s*<claim>\n(?P<claim>.*)\n</claim>", re.S)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,10 @@ class Reply:
     stream_error: str | None = None  # after the chunks, send an SSE error event instead of finishing
     stream_cut: bool = False  # after the chunks, close the stream without finish_reason or [DONE]
     stall_s: float = 0.0  # after the chunks, go quiet this long before finishing (a stalled stream)
+    trickle_s: float = 0.0  # wait this long before each streamed chunk, or each byte of a JSON body
+    finish_reason: str = "stop"
+    body: bytes | None = None  # sent as it is (with content_type) instead of a completion
+    content_type: str = "application/json"
 
     @classmethod
     def answer(cls, content: str, *, chunks: tuple[str, ...] | None = None, delay_s: float = 0.0) -> "Reply":
@@ -45,6 +59,11 @@ class Reply:
     def bad_key(cls) -> "Reply":
         return cls(status=401, error="Incorrect API key provided: {key}.", echo_key=True)
 
+    @classmethod
+    def raw(cls, body: str, content_type: str = "application/json") -> "Reply":
+        """HTTP 200 with this body, whatever the request asked for (a proxy's HTML page, JSON of another shape)."""
+        return cls(body=body.encode(), content_type=content_type)
+
 
 @dataclass(frozen=True)
 class RecordedRequest:
@@ -58,11 +77,38 @@ class RecordedRequest:
         return self.body.get("messages", [])
 
 
+def is_claim_check(request: RecordedRequest) -> bool:
+    messages = request.messages
+    return bool(messages) and messages[0].get("content") == prompts.render("claim_check_system")
+
+
+_PASSAGE = re.compile(r'^\[(\d+)\] "([^\n]*)" \([^\n]*\)\n(?:[^\n]*\n)*?<passage>\n([\s\S]*?)\n</passage>', re.M)
+
+
+def passages(request: RecordedRequest) -> dict[int, tuple[str, str]]:
+    """Evidence number -> (paper title, passage text), as an answer request shows them to the model."""
+    return {int(n): (title, text) for n, title, text in _PASSAGE.findall(request.messages[-1]["content"])}
+
+
+def passage_number(request: RecordedRequest, sentence: str) -> int:
+    """The number of the passage holding ``sentence`` (whitespace collapsed)."""
+    return next(n for n, (_, text) in passages(request).items() if sentence in " ".join(text.split()))
+
+
+def check_parts(request: RecordedRequest) -> tuple[str, str]:
+    """(claim, passage) of a claim-check request."""
+    match = _CHECK_PARTS.search(request.messages[-1]["content"])
+    assert match, "a claim check shows the passage and the claim between their tags"
+    return match["claim"], match["passage"]
+
+
 class FakeOpenAI:
     """Use as a context manager; ``base_url`` is what the openai client needs."""
 
-    def __init__(self) -> None:
+    def __init__(self, checker: Callable[[str, str], str | Reply] | None = None) -> None:
         self.requests: list[RecordedRequest] = []
+        self.checks: list[RecordedRequest] = []  # claim-check requests, also in ``requests``
+        self.checker = checker
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -77,8 +123,8 @@ class FakeOpenAI:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def script(self, *replies: Reply) -> None:
-        """Queue replies, one per request, in order."""
+    def script(self, *replies: Reply | Callable[[RecordedRequest], Reply]) -> None:
+        """Queue replies, one per request, in order; a callable makes its reply from the request (as a model reads its prompt)."""
         with self._lock:
             self._replies.extend(replies)
 
@@ -101,9 +147,16 @@ class FakeOpenAI:
     def _next_reply(self, request: RecordedRequest) -> Reply:
         with self._lock:
             self.requests.append(request)
+            if is_claim_check(request):
+                self.checks.append(request)
+                if self.checker is None:
+                    return Reply.failure(400, "fake OpenAI server: no checker for claim checks")
+                reply = self.checker(*check_parts(request))
+                return reply if isinstance(reply, Reply) else Reply.answer(reply)
             if not self._replies:
                 return Reply.failure(400, "fake OpenAI server: no scripted reply left for this request")
-            return self._replies.popleft()
+            reply = self._replies.popleft()
+        return reply(request) if callable(reply) else reply
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -129,7 +182,9 @@ class FakeOpenAI:
                     pass  # the client gave up (e.g. it timed out): nothing left to do
 
             def _serve(self, reply: Reply, body: dict) -> None:
-                if reply.status != 200:
+                if reply.body is not None:
+                    self._send_raw(reply)
+                elif reply.status != 200:
                     message = reply.error or "error"
                     if reply.echo_key:
                         key = self.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -138,7 +193,25 @@ class FakeOpenAI:
                 elif body.get("stream"):
                     self._send_stream(reply, body)
                 else:
-                    self._send_json(200, _completion(body, reply.content or ""), reply.headers)
+                    payload = _completion(body, reply.content or "", reply.finish_reason)
+                    if reply.trickle_s:
+                        self._send_raw(Reply(body=json.dumps(payload).encode(), trickle_s=reply.trickle_s))
+                    else:
+                        self._send_json(200, payload, reply.headers)
+
+            def _send_raw(self, reply: Reply) -> None:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                if not reply.trickle_s:
+                    self.wfile.write(reply.body)
+                    return
+                for i in range(len(reply.body)):  # a byte at a time: every read gets something
+                    if fake._stop.wait(reply.trickle_s):
+                        return
+                    self.wfile.write(reply.body[i:i + 1])
+                    self.wfile.flush()
 
             def _send_json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
@@ -157,6 +230,8 @@ class FakeOpenAI:
                 self.end_headers()
                 chunks = reply.chunks if reply.chunks is not None else _split_words(reply.content or "")
                 for i, piece in enumerate(chunks):
+                    if reply.trickle_s and fake._stop.wait(reply.trickle_s):
+                        return
                     delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
                     self._send_event(_chunk(body, delta, None))
                 if reply.stall_s and fake._stop.wait(reply.stall_s):
@@ -166,7 +241,7 @@ class FakeOpenAI:
                     return
                 if reply.stream_cut:
                     return
-                self._send_event(_chunk(body, {}, "stop"))
+                self._send_event(_chunk(body, {}, reply.finish_reason))
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 
@@ -186,13 +261,13 @@ def _error_body(message: str) -> dict:
     return {"error": {"message": message, "type": "fake_error", "param": None, "code": None}}
 
 
-def _completion(request: dict, content: str) -> dict:
+def _completion(request: dict, content: str, finish_reason: str = "stop") -> dict:
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.get("model", "fake-model"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
 

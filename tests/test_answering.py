@@ -9,11 +9,12 @@ import pytest
 
 from paperbot.config import load_settings
 from paperbot.retrieval.answerers import ANSWERERS, build_answerer
-from paperbot.retrieval.answerers.base import AnswererUnavailable, Draft
+from paperbot.prompts import CANNOT_ANSWER
+from paperbot.retrieval.answerers.base import AnswererUnavailable
 from paperbot.retrieval.answerers.local import LocalAnswerer
 from paperbot.retrieval.answering import QuestionError
 from paperbot.retrieval.citations import is_verbatim
-from paperbot.retrieval.types import Answer
+from paperbot.retrieval.types import Answer, Progress
 
 
 def _titles(answer):
@@ -135,20 +136,18 @@ def test_chit_chat_gets_what_the_bot_is_for_not_an_answer(shipped_library, quest
 
 
 class _ScriptedAnswerer:
-    """Stands in for an LLM: returns a fixed draft, or fails."""
+    """Stands in for an answerer that quotes (its answers are not claim-checked): a fixed text, or a failure."""
 
     name = "scripted"
 
     def __init__(self, text=None, error=None):
         self.text, self.error = text, error
 
-    def answer(self, question, evidence, history):
+    def stream(self, question, evidence, history, *, deadline):
         if self.error:
             raise self.error
-        return Draft(self.text)
-
-    def stream(self, question, evidence, history):
-        yield self.answer(question, evidence, history).text
+        yield from self.text.split(" ")[:1]
+        yield from (f" {word}" for word in self.text.split(" ")[1:])
 
 
 def test_marker_pointing_at_nothing_is_removed(shipped_library):
@@ -183,11 +182,11 @@ def _local_answer(library, question):
     return library.ask(question).answer
 
 
-def test_streamed_answer_yields_text_then_the_verified_answer(shipped_library):
+def test_streamed_answer_yields_progress_then_the_verified_answer(shipped_library):
     shipped_library.answerer = _ScriptedAnswerer("Zero bubble beats 1F1B [1]. Also [9].")
     items = list(shipped_library.ask_stream("How much throughput gain over 1F1B does the zero-bubble pipeline schedule get?"))
-    *deltas, final = items
-    assert deltas and all(isinstance(d, str) for d in deltas)
+    *steps, final = items
+    assert steps == [Progress("search", "Searching the summaries")]  # progress only, never answer text
     assert isinstance(final, Answer) and "[9]" not in final.answer and len(final.citations) == 1
     assert final.latency_ms > 0
 
@@ -206,8 +205,7 @@ def test_registry_builds_the_answerer_named_in_settings(tmp_path):
 
 
 def test_llm_sentinel_abstains(shipped_library):
-    shipped_library.answerer = _ScriptedAnswerer()
-    shipped_library.answerer.answer = lambda q, e, h: Draft("", abstained=True)
+    shipped_library.answerer = _ScriptedAnswerer(CANNOT_ANSWER)
     answer = shipped_library.ask("What does MuZero beat on Atari?")
     assert answer.abstained and not answer.citations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paperbot.retrieval.answerers.base import Evidence
-from paperbot.retrieval.citations import cite, is_verbatim, sentences
+from paperbot.retrieval.citations import cite, is_verbatim, quoted_sentences, sentences
 from paperbot.retrieval.types import Paper
 
 PAPER_A = Paper(id="a", title="Paper A", source="a.txt",
@@ -70,3 +70,23 @@ def test_repeated_marker_is_collapsed():
 ])
 def test_sentences_keep_verbatim_text_and_ignore_hard_wraps(text, expected):
     assert sentences(text) == expected
+
+
+def test_a_checked_quote_becomes_the_snippet_as_the_sentences_that_hold_it():
+    quotes = {1: ["wide layers with skip connections"], 2: ["“Pruning keeps the accuracy unchanged.”"]}
+    text, citations = cite("Alpha nets are wide [1]. Pruning is free [2].", _evidence(), quotes)
+    assert [c.snippet for c in citations] == ["They use wide layers with skip connections.",
+                                              "Pruning keeps the accuracy unchanged."]
+    # a quote spanning two sentences gives both, and only those
+    _, citations = cite("Alpha [1].", _evidence(), {1: ["learn fast. They use wide"]})
+    assert citations[0].snippet == "Alpha nets learn fast. They use wide layers with skip connections."
+    # two claims quoting two places of one passage: both, apart
+    _, citations = cite("Alpha [1]. Beta [1].", _evidence(), {1: ["Alpha nets learn fast.", "improve by 4%"]})
+    assert citations[0].snippet == "Alpha nets learn fast. … Results improve by 4% on ImageNet."
+    assert all(is_verbatim(c.snippet, PAPER_A) for c in citations)
+
+
+def test_quoted_sentences_are_the_fewest_that_hold_the_quote():
+    assert quoted_sentences(PAPER_A.text, "results improve by 4%") == ["Results improve by 4% on ImageNet."]
+    assert quoted_sentences(PAPER_A.text, "Results improve by 5%") == []
+    assert quoted_sentences(PAPER_A.text, "") == []

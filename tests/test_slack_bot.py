@@ -237,34 +237,3 @@ def test_long_answer_respects_slack_limits():
     _, blocks = answer_message(answer, feedback_value="1")
     assert len(blocks) <= 50
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
-
-
-def test_llm_answer_streams_into_the_thread(shipped_library, tmp_path):
-    """With an LLM answerer the answer is streamed (chat.startStream/appendStream/stopStream)."""
-    from paperbot.retrieval.library import Library
-    from tests.fake_openai import FakeOpenAI, Reply
-
-    fake, slack_server = start_fake_slack()
-    slack_base = f"http://127.0.0.1:{slack_server.server_port}/"
-    with FakeOpenAI() as llm:
-        llm.script(Reply.answer("MuZero beats model-free methods on Atari [1].",
-                                chunks=("MuZero beats ", "model-free methods ", "on Atari [1].")))
-        settings = bot_settings(shipped_library.settings.data_dir, slack_base,
-                                llm={"answerer": "openai", "base_url": llm.base_url, "model": "fake-chat"})
-        app = build_app(settings, Library(settings), State(f"sqlite:///{tmp_path / 'state.sqlite3'}"))
-        server = serve_in_thread(app)
-        try:
-            Bot(fake, f"http://127.0.0.1:{server.server_port}/slack/events", None, None).event(
-                _mention("What does MuZero beat on Atari?", ts="1700000009.000100"), "EvStream")
-            stop = fake.wait_for("chat.stopStream", timeout=15)[0]
-        finally:
-            server.shutdown()
-            slack_server.shutdown()
-    started = fake.of("chat.startStream")[0]
-    assert started.args["thread_ts"] == "1700000009.000100"
-    calls = fake.of("chat.startStream") + fake.of("chat.appendStream") + [stop]
-    streamed = "".join(c.args.get("markdown_text", "") + "".join(k.get("text", "") for k in c.args.get("chunks", []))
-                       for c in calls)
-    assert "MuZero beats model-free methods" in streamed
-    assert "Sources" in json.dumps(stop.args.get("blocks", []))  # the verified sources come with the final message
-    assert fake.of("chat.postMessage") == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from paperbot.config import Settings
-from paperbot.retrieval.answerers.base import Answerer, AnswererUnavailable, Draft, Evidence
+from paperbot.retrieval.answerers.base import Answerer, AnswererUnavailable, ClaimChecker, Draft, Evidence, written
 
 
 def _local(settings: Settings) -> Answerer:
@@ -37,4 +37,5 @@ def build_answerer(settings: Settings) -> Answerer:
     return ANSWERERS[settings.answerer_name](settings)
 
 
-__all__ = ["Answerer", "AnswererUnavailable", "Draft", "Evidence", "build_answerer", "ANSWERERS"]
+__all__ = ["Answerer", "AnswererUnavailable", "ClaimChecker", "Draft", "Evidence", "written", "build_answerer",
+           "ANSWERERS"]

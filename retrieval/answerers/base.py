@@ -2,15 +2,21 @@
 
 An answerer writes the answer text from numbered evidence passages; it never makes citations.
 `retrieval.answering` turns the ``[n]`` markers it wrote into verified citations.
+
+The contract is stream-only: :meth:`Answerer.stream` yields the text as it is written, and the
+answer *is* the join of what it yielded (:func:`written`), so nothing can tell two stories.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from paperbot.retrieval.types import Paper, Turn
+
+if TYPE_CHECKING:
+    from paperbot.retrieval.deadline import Deadline
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,7 @@ class Draft:
 
 
 class AnswererUnavailable(RuntimeError):
-    """The answerer could not answer (timeout, rate limit, server error, bad key …).
+    """The answerer could not answer (timeout, rate limit, server error, bad key, unreadable reply …).
 
     ``user_note`` is one line safe to show users; the cause stays in the logs.
     """
@@ -48,10 +54,25 @@ class AnswererUnavailable(RuntimeError):
 class Answerer(Protocol):
     name: str
 
-    def answer(self, question: str, evidence: Sequence[Evidence], history: Sequence[Turn]) -> Draft:
-        """Write the answer; raise :class:`AnswererUnavailable` when it can't."""
+    def stream(self, question: str, evidence: Sequence[Evidence], history: Sequence[Turn], *,
+               deadline: "Deadline") -> Iterator[str]:
+        """Yield the answer text as it is written; raise :class:`AnswererUnavailable` when it can't.
+
+        Stop early (raising ``DeadlineExceeded``) once ``deadline`` has passed.
+        """
         ...
 
-    def stream(self, question: str, evidence: Sequence[Evidence], history: Sequence[Turn]) -> Iterator[str]:
-        """Yield the answer text as it is written (same contract as :meth:`answer`)."""
+
+@runtime_checkable
+class ClaimChecker(Protocol):
+    """An answerer whose sentences are its own words: each must be checked against its passage."""
+
+    def supporting_quote(self, claim: str, passage: str, *, deadline: "Deadline") -> str | None:
+        """The passage's words that state ``claim``, or None when the passage doesn't support it."""
         ...
+
+
+def written(answerer: Answerer, question: str, evidence: Sequence[Evidence], history: Sequence[Turn], *,
+            deadline: "Deadline") -> str:
+    """The whole answer: the join of the stream."""
+    return "".join(answerer.stream(question, evidence, history, deadline=deadline))

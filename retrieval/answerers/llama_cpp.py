@@ -1,19 +1,22 @@
 """Answers from a GGUF model run in-process by llama-cpp-python (the optional ``llama-cpp`` extra).
 
-Same prompts and contract as the OpenAI answerer; for a shared or GPU-served local model,
-prefer `llama-server` (llama.cpp's OpenAI-compatible server) with the ``openai`` answerer.
+Same prompts, claim checks and contract as the OpenAI answerer. The model gets every core
+(``PAPERBOT_LLM__THREADS``) and the chat template of ``PAPERBOT_LLM__CHAT_FORMAT`` (else the GGUF's
+own). For a shared or GPU-served local model, prefer `llama-server` (llama.cpp's OpenAI-compatible
+server) with the ``openai`` answerer.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Sequence
+import threading
+from collections.abc import Iterator
 
 from paperbot.config import Settings
-from paperbot.retrieval.answerers.base import AnswererUnavailable, Draft, Evidence
-from paperbot.retrieval.answerers.openai_chat import build_messages, draft_from_reply, holding_back
-from paperbot.retrieval.llm import EMPTY_REPLY_NOTE, FALLBACK, llama_cpp_model
-from paperbot.retrieval.types import Turn
+from paperbot.retrieval.answerers.base import AnswererUnavailable
+from paperbot.retrieval.answerers.chat import ChatAnswerer
+from paperbot.retrieval.deadline import Deadline, DeadlineExceeded
+from paperbot.retrieval.llm import CUT_OFF_NOTE, EMPTY_REPLY_NOTE, FALLBACK, TOO_LONG_NOTE, llama_cpp_model
 
 log = logging.getLogger(__name__)
 
@@ -22,48 +25,46 @@ FAILED_NOTE = f"The local language model failed; {FALLBACK}"
 _MODEL_ERRORS = (ValueError, RuntimeError)
 
 
-class LlamaCppAnswerer:
-    name = "llama_cpp"
+class LlamaCppChat:
+    """A :class:`~paperbot.retrieval.answerers.chat.ChatModel` on an in-process GGUF model."""
 
     def __init__(self, settings: Settings):
         self._settings = settings
         self._model = llama_cpp_model(settings)  # loads the GGUF now: seconds, once per process
+        self._lock = threading.Lock()  # one generation at a time: the model is not thread-safe
 
-    def _options(self, question: str, evidence: Sequence[Evidence], history: Sequence[Turn]) -> dict:
-        return {
-            "messages": build_messages(question, evidence, history),
-            "temperature": self._settings.llm.temperature,
-            "max_tokens": self._settings.llm.max_tokens,
-        }
-
-    def answer(self, question: str, evidence: Sequence[Evidence], history: Sequence[Turn]) -> Draft:
+    def chat(self, messages: list[dict[str, str]], *, max_tokens: int, deadline: Deadline) -> Iterator[str]:
+        if not self._lock.acquire(timeout=deadline.remaining()):
+            raise DeadlineExceeded("the local model was busy until the deadline")
+        finish_reason = None
+        said_something = False
+        chunks = None
         try:
-            result = self._model.create_chat_completion(**self._options(question, evidence, history))
+            chunks = self._model.create_chat_completion(
+                messages=messages, temperature=self._settings.llm.temperature, max_tokens=max_tokens, stream=True)
+            for chunk in chunks:
+                deadline.check()
+                choice = chunk["choices"][0]
+                piece = choice["delta"].get("content") or ""
+                finish_reason = choice.get("finish_reason") or finish_reason
+                said_something = said_something or bool(piece.strip())
+                if piece:
+                    yield piece
         except _MODEL_ERRORS as exc:
-            log.warning("llama.cpp answer failed: %s: %s", type(exc).__name__, exc)
+            log.warning("llama.cpp generation failed: %s: %s", type(exc).__name__, exc)
             raise AnswererUnavailable(FAILED_NOTE, cause=exc)
-        reply = result["choices"][0]["message"].get("content") or ""
-        if not reply.strip():
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()  # stops generating (e.g. at the deadline)
+            self._lock.release()
+        if finish_reason == "length":
+            raise AnswererUnavailable(TOO_LONG_NOTE)
+        if finish_reason is None:
+            raise AnswererUnavailable(CUT_OFF_NOTE)
+        if not said_something:
             raise AnswererUnavailable(EMPTY_REPLY_NOTE)
-        return draft_from_reply(reply)
 
-    def stream(
-        self, question: str, evidence: Sequence[Evidence], history: Sequence[Turn]
-    ) -> Generator[str, None, Draft]:
-        """Same contract as :meth:`OpenAIAnswerer.stream`."""
-        received = ""
-        sent = 0
-        try:
-            for chunk in self._model.create_chat_completion(**self._options(question, evidence, history), stream=True):
-                received += chunk["choices"][0]["delta"].get("content") or ""
-                if not holding_back(received) and len(received) > sent:
-                    yield received[sent:]
-                    sent = len(received)
-        except _MODEL_ERRORS as exc:
-            log.warning("llama.cpp stream failed: %s: %s", type(exc).__name__, exc)
-            raise AnswererUnavailable(FAILED_NOTE, cause=exc)
-        if not received.strip():
-            raise AnswererUnavailable(EMPTY_REPLY_NOTE)
-        if len(received) > sent:
-            yield received[sent:]
-        return draft_from_reply(received)
+
+class LlamaCppAnswerer(ChatAnswerer):
+    def __init__(self, settings: Settings):
+        super().__init__("llama_cpp", LlamaCppChat(settings), settings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from paperbot.prompts import CANNOT_ANSWER
 from paperbot.retrieval.answerers.base import Draft, Evidence
 from paperbot.retrieval.citations import sentences
 from paperbot.retrieval.text_match import content_words
@@ -34,7 +35,8 @@ class LocalAnswerer:
     def __init__(self, settings=None):
         self.settings = settings
 
-    def answer(self, question: str, evidence: Sequence[Evidence], history: Sequence[Turn] = ()) -> Draft:
+    def extract(self, question: str, evidence: Sequence[Evidence]) -> Draft:
+        """The extractive answer (also what LLM answerers fall back to)."""
         if not evidence:
             return Draft(text="", abstained=True)
         question_words = set(content_words(question))
@@ -64,5 +66,8 @@ class LocalAnswerer:
         chosen.sort(key=lambda c: (c[1], c[2]))
         return Draft(text=" ".join(f"{c[3]} [{c[4].n}]" for c in chosen))
 
-    def stream(self, question: str, evidence: Sequence[Evidence], history: Sequence[Turn] = ()) -> Iterator[str]:
-        yield self.answer(question, evidence, history).text
+    def stream(self, question: str, evidence: Sequence[Evidence], history: Sequence[Turn] = (), *,
+               deadline=None) -> Iterator[str]:
+        """Instant, so the deadline never matters; abstaining is the cannot-answer sentinel, as for LLMs."""
+        draft = self.extract(question, evidence)
+        yield CANNOT_ANSWER if draft.abstained else draft.text
