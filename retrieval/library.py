@@ -98,6 +98,10 @@ class Library:
         embedding = self.embedder.get_query_embedding(text)
         return [(paper.id, score) for paper, score in self.store.nearest_papers(embedding, k)]
 
+    def has_title(self, title: str) -> bool:
+        """Whether a paper with this title (case, accents, punctuation aside) is in the corpus: one indexed lookup."""
+        return bool(self.store.papers_titled([title]))
+
     def add_paper(self, paper: Paper) -> Paper:
         """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in."""
         from paperbot.retrieval.ingest import add_paper

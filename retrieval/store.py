@@ -1,18 +1,30 @@
 """The one module that talks to Chroma.
 
-Two collections: ``<prefix>_chunks`` (through LlamaIndex's ``ChromaVectorStore``) holds the
-embedded chunks; ``<prefix>_papers`` holds one record per paper — its verbatim text and metadata —
-and is written *last* when a paper is indexed, so a paper is in the catalog only once all its
-chunks are. Embedded ``PersistentClient`` by default, ``HttpClient`` when a Chroma host is set.
-Embeddings are always passed in: Chroma's own embedding function would download a model.
+Three collections: ``<prefix>_chunks`` (through LlamaIndex's ``ChromaVectorStore``) holds the
+embedded chunks; ``<prefix>_papers`` holds one record per paper — its verbatim text and metadata,
+with its normalised title for duplicate checks — and is written *last* when a paper is indexed, so
+a paper is in the catalog only once all its chunks are; ``<prefix>_files`` holds one record per
+corpus file an ingest fully indexed (size, modification time, hash, its papers: an unchanged file
+is skipped before it is parsed) and a marker per write in progress (a write that never finished
+is repaired by the next ingest, the others skip that scan).
+
+The index's identity is its embedder (checked when it is opened) and its chunking (chunk size,
+overlap, chunker version: checked before anything is written). Embedded ``PersistentClient`` by
+default, ``HttpClient`` when a Chroma host is set; an embedded index in a directory that cannot be
+written is read from a copy, and writes stop with one line naming the directory. Embeddings are
+always passed in: Chroma's own embedding function would download a model.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import chromadb
@@ -22,6 +34,8 @@ from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from paperbot.config import Settings
+from paperbot.retrieval.data_dir import NoRoomForCopy, readable_copy, unwritable_reason, write_refused
+from paperbot.retrieval.text_match import TITLE_KEY_VERSION, title_key
 from paperbot.retrieval.types import Chunk, Paper, ScoredChunk
 
 log = logging.getLogger(__name__)
@@ -29,6 +43,8 @@ log = logging.getLogger(__name__)
 _BATCH = 1000  # stay well under Chroma's max batch size (5461 on SQLite)
 _AUTHORS_SEPARATOR = "\x1f"  # Chroma metadata holds scalars only
 _DOC_KEY = "document_id"  # where ChromaVectorStore keeps a node's SOURCE (the paper id)
+_NO_VECTOR = [0.0]  # records of the files collection carry no meaning in a vector, but Chroma wants one
+_FILE, _WRITE = "file", "write"  # kinds of record in the files collection
 
 
 class StoreError(RuntimeError):
@@ -39,23 +55,74 @@ class EmbedderMismatchError(StoreError):
     """The index was built by another embedder than the one configured."""
 
 
+class ChunkingMismatchError(StoreError):
+    """The index's chunks were made with other chunk settings (or chunker version) than configured."""
+
+
+class DataDirectoryError(StoreError):
+    """The index's directory cannot be written (read-only, not permitted, full); names the directory."""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One corpus file as the last ingest that indexed all of it saw it."""
+
+    path: str  # resolved; the record's id
+    stat: str  # size and modification time of the file (and its sidecar), as the ingest wrote them
+    sha256: str  # of the file's bytes (and its sidecar's)
+    paper_ids: tuple[str, ...]
+    loaders_version: int
+    stat_settled: bool  # not modified moments before it was read, so an equal stat means unchanged
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A paper's catalog record without its text: what ingest and duplicate checks need."""
+
+    id: str
+    title: str
+    path: str | None
+    line: int | None
+    content_hash: str
+    added: datetime | None
+    added_by: str | None
+    chunks: int
+
+
 def _reindex_hint(built_with: object, configured: object) -> str:
     return (f"the index was built with embedder {built_with} but {configured} is configured: "
             "re-index with `paperbot ingest --reindex` (or set PAPERBOT_EMBEDDING__PROVIDER back)")
 
 
-def _client(settings: Settings) -> Any:
+def _client(settings: Settings, *, for_writing: bool = False) -> tuple[Any, str | None]:
+    """(client, why it is read-only or None). An embedded index that cannot be written is opened
+    from a copy, unless the caller is about to write (then it is a DataDirectoryError)."""
     client_settings = ChromaClientSettings(anonymized_telemetry=False)
     if settings.chroma.host:
         where = f"{settings.chroma.host}:{settings.chroma.port}"
         try:
             return chromadb.HttpClient(host=settings.chroma.host, port=settings.chroma.port,
-                                       ssl=settings.chroma.ssl, settings=client_settings)
+                                       ssl=settings.chroma.ssl, settings=client_settings), None
         except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
             raise StoreError(f"cannot reach the Chroma server at {where} (PAPERBOT_CHROMA__HOST / "
                              f"PAPERBOT_CHROMA__PORT): is `chroma run` up? ({type(exc).__name__})") from exc
-    settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=client_settings)
+    path = settings.chroma_path
+    reason = unwritable_reason(path)
+    if reason is None:
+        try:
+            return chromadb.PersistentClient(path=str(path), settings=client_settings), None
+        except Exception as exc:  # chromadb wraps SQLite's errors in its own InternalError
+            reason = unwritable_reason(path)
+            if reason is None:
+                raise StoreError(f"cannot open the index in {path}: {type(exc).__name__}: {exc}") from exc
+    refused = write_refused(path, reason)
+    if for_writing:
+        raise DataDirectoryError(refused)
+    try:
+        copy = readable_copy(path, reason)
+    except NoRoomForCopy as exc:
+        raise DataDirectoryError(str(exc)) from exc
+    return chromadb.PersistentClient(path=str(copy), settings=client_settings), refused
 
 
 def _paper_metadata(paper: Paper, chunk_count: int) -> dict[str, Any]:
@@ -65,7 +132,31 @@ def _paper_metadata(paper: Paper, chunk_count: int) -> dict[str, Any]:
         "added": paper.added.isoformat() if paper.added else "", "added_by": paper.added_by or "",
         "path": paper.path or "", "line": paper.line or 0, "content_hash": paper.content_hash,
         "chunks": chunk_count,  # lets the next ingest spot a paper whose chunks were lost half-way
+        "title_key": title_key(paper.title),  # duplicate titles are one indexed lookup
     }
+
+
+def _entry(paper_id: str, meta: dict[str, Any]) -> CatalogEntry:
+    return CatalogEntry(
+        id=paper_id, title=meta["title"], path=meta.get("path") or None, line=meta.get("line") or None,
+        content_hash=meta.get("content_hash", ""),
+        added=datetime.fromisoformat(meta["added"]) if meta.get("added") else None,
+        added_by=meta.get("added_by") or None, chunks=int(meta.get("chunks", -1)),
+    )
+
+
+def _file_metadata(record: FileRecord) -> dict[str, Any]:
+    return {"kind": _FILE, "stat": record.stat, "sha256": record.sha256,
+            "papers": _AUTHORS_SEPARATOR.join(record.paper_ids), "loaders_version": record.loaders_version,
+            "stat_settled": record.stat_settled}
+
+
+def _file_record(path: str, meta: dict[str, Any]) -> FileRecord:
+    return FileRecord(
+        path=path, stat=meta.get("stat", ""), sha256=meta.get("sha256", ""),
+        paper_ids=tuple(i for i in (meta.get("papers") or "").split(_AUTHORS_SEPARATOR) if i),
+        loaders_version=int(meta.get("loaders_version", 0)), stat_settled=bool(meta.get("stat_settled")),
+    )
 
 
 def _paper_from_record(paper_id: str, document: str, meta: dict[str, Any]) -> Paper:
@@ -87,15 +178,18 @@ def _batches(items: Sequence[Any]) -> list[Sequence[Any]]:
 class IndexStore:
     def __init__(self, settings: Settings, embedder_id: str):
         self.embedder_id = embedder_id
-        self._client = _client(settings)
+        self._client, self._read_only = _client(settings)
+        self._path = None if settings.chroma.host else settings.chroma_path
         self._papers_name = f"{settings.chroma.collection}_papers"
         try:
             self._chunks = self._client.get_or_create_collection(
                 f"{settings.chroma.collection}_chunks", metadata={"embedder": embedder_id, "hnsw:space": "cosine"})
             self._papers = self._client.get_or_create_collection(
                 self._papers_name, metadata={"embedder": embedder_id, "hnsw:space": "cosine"})
+            self._files = self._open_files(f"{settings.chroma.collection}_files")
         except Exception as exc:  # connection refused, server error: chromadb has no common base class
-            raise StoreError(f"cannot open the Chroma collections: {type(exc).__name__}: {exc}") from exc
+            raise self._write_error(exc) or StoreError(
+                f"cannot open the Chroma collections: {type(exc).__name__}: {exc}") from exc
         for collection in (self._chunks, self._papers):
             built_with = (collection.metadata or {}).get("embedder")
             if built_with != embedder_id:
@@ -129,6 +223,37 @@ class IndexStore:
 
     def count_chunks(self) -> int:
         return self._chunks.count()
+
+    def paper_ids(self) -> set[str]:
+        """The ids of every paper in the catalog (nothing else is read)."""
+        return set(self._papers.get(include=[])["ids"])
+
+    def catalog_entries(self, ids: Iterable[str] | None = None) -> dict[str, CatalogEntry]:
+        """Catalog records without texts: of the given papers (those that exist), or of all."""
+        if ids is None:
+            got = self._papers.get(include=["metadatas"])
+            return {i: _entry(i, m) for i, m in zip(got["ids"], got["metadatas"])}
+        entries: dict[str, CatalogEntry] = {}
+        for batch in _batches(sorted(set(ids))):
+            got = self._papers.get(ids=list(batch), include=["metadatas"])
+            entries.update((i, _entry(i, m)) for i, m in zip(got["ids"], got["metadatas"]))
+        return entries
+
+    def papers_titled(self, titles: Iterable[str]) -> dict[str, list[CatalogEntry]]:
+        """The catalog's papers whose title is the same as one of these (by ``title_key``), by key."""
+        keys = sorted({title_key(t) for t in titles} - {""})
+        self._ensure_title_keys()
+        found: dict[str, list[CatalogEntry]] = {}
+        for batch in _batches(keys):
+            got = self._papers.get(where={"title_key": {"$in": list(batch)}}, include=["metadatas"])
+            for paper_id, meta in zip(got["ids"], got["metadatas"]):
+                found.setdefault(meta["title_key"], []).append(_entry(paper_id, meta))
+        return found
+
+    def source_files(self) -> dict[str, FileRecord]:
+        """What the index knows of each corpus file it indexed, by resolved path."""
+        got = self._files.get(where={"kind": _FILE}, include=["metadatas"])
+        return {path: _file_record(path, meta) for path, meta in zip(got["ids"], got["metadatas"])}
 
     def query(self, embedding: list[float], k: int) -> list[ScoredChunk]:
         """The k chunks most similar to the embedding (cosine similarity, higher is better)."""
@@ -168,31 +293,79 @@ class IndexStore:
         """Several papers in a few calls: old chunks out, new chunks in, then the records."""
         if not items:
             return
-        self._check_dimension(len(items[0][2]), record=True)
-        ids = [paper.id for paper, _, _ in items]
-        for batch in _batches(ids):
-            self._chunks.delete(where={_DOC_KEY: {"$in": list(batch)}})
-        for batch in _batches([node for _, nodes, _ in items for node in nodes]):
-            self._vectors.add(list(batch))  # its own batching allows more than Chroma accepts
-        for batch in _batches(items):
-            self._papers.upsert(ids=[paper.id for paper, _, _ in batch],
-                                documents=[paper.source_text for paper, _, _ in batch],
-                                metadatas=[_paper_metadata(paper, len(nodes)) for paper, nodes, _ in batch],
-                                embeddings=[vector for _, _, vector in batch])
-        self._bump_generation()
+        with self._writing():
+            self._check_dimension(len(items[0][2]), record=True)
+            marker = self._begin_write()
+            ids = [paper.id for paper, _, _ in items]
+            for batch in _batches(ids):
+                self._chunks.delete(where={_DOC_KEY: {"$in": list(batch)}})
+            for batch in _batches([node for _, nodes, _ in items for node in nodes]):
+                self._vectors.add(list(batch))  # its own batching allows more than Chroma accepts
+            for batch in _batches(items):
+                self._papers.upsert(ids=[paper.id for paper, _, _ in batch],
+                                    documents=[paper.source_text for paper, _, _ in batch],
+                                    metadatas=[_paper_metadata(paper, len(nodes)) for paper, nodes, _ in batch],
+                                    embeddings=[vector for _, _, vector in batch])
+            self._bump_generation()
+            self._files.delete(ids=[marker])
 
     def delete_paper(self, paper_id: str) -> None:
         """Remove the record first, so a crash half-way leaves only orphan chunks (cleaned up later)."""
-        self._papers.delete(ids=[paper_id])
-        self._vectors.delete(ref_doc_id=paper_id)
-        self._bump_generation()
+        with self._writing():
+            marker = self._begin_write()
+            self._papers.delete(ids=[paper_id])
+            self._vectors.delete(ref_doc_id=paper_id)
+            self._bump_generation()
+            self._files.delete(ids=[marker])
+
+    def record_source_files(self, records: Sequence[FileRecord]) -> None:
+        """Remember files as fully indexed (after their papers are): the next ingest may skip them."""
+        with self._writing():
+            for batch in _batches(records):
+                self._files.upsert(ids=[r.path for r in batch], embeddings=[_NO_VECTOR] * len(batch),
+                                   metadatas=[_file_metadata(r) for r in batch])
+
+    def forget_source_files(self, paths: Collection[str]) -> None:
+        with self._writing():
+            for batch in _batches(sorted(paths)):
+                self._files.delete(ids=list(batch))
+
+    def require_writable(self) -> None:
+        """Raise DataDirectoryError at once if nothing could be written (before any work is done)."""
+        if self._read_only:
+            raise DataDirectoryError(self._read_only)
+
+    def check_chunking(self, identity: str) -> None:
+        """Refuse to add chunks made another way than the index's; an index without a record takes this one."""
+        recorded = (self._fresh(self._chunks).metadata or {}).get("chunking")
+        if recorded == identity:
+            return
+        if recorded is not None:
+            raise ChunkingMismatchError(
+                f"the index was built with {recorded} but {identity} are configured: re-index with "
+                "`paperbot ingest --reindex` (or set PAPERBOT_RETRIEVAL__CHUNK_SIZE / "
+                "PAPERBOT_RETRIEVAL__CHUNK_OVERLAP back)")
+        with self._writing():
+            _set_metadata(self._fresh(self._chunks), chunking=identity)
 
     def repair(self) -> set[str]:
-        """Undo what an interrupted ingest left behind; returns the ids of papers to index again.
+        """Undo what an interrupted write left behind; returns the ids of papers to index again.
 
-        Chunks whose paper has no record are deleted. A paper whose record counts another
-        number of chunks than the index holds lost chunks half-way through being replaced.
+        Only when a write left its marker (it never finished) is the index scanned: chunks whose
+        paper has no record are deleted; a paper whose record counts another number of chunks than
+        the index holds lost chunks half-way through being replaced. A scan that runs while
+        another process writes may take that writer's new chunks for leftovers: its paper is then
+        re-indexed by the next ingest.
         """
+        markers = self._files.get(where={"kind": _WRITE}, include=[])["ids"]
+        if not markers:
+            return set()
+        with self._writing():
+            damaged = self._scan_and_clean()
+            self._files.delete(ids=markers)
+        return damaged
+
+    def _scan_and_clean(self) -> set[str]:
         records = self._papers.get(include=["metadatas"])
         expected = {i: int(m.get("chunks", -1)) for i, m in zip(records["ids"], records["metadatas"])}
         chunks = self._chunks.get(include=["metadatas"])
@@ -218,11 +391,67 @@ class IndexStore:
             raise EmbedderMismatchError(_reindex_hint(f"{self.embedder_id!r} ({recorded} dimensions)",
                                                       f"an embedder of {dimension} dimensions"))
         if recorded is None and record:
-            _set_metadata(self._chunks, dimension=dimension)
+            _set_metadata(self._fresh(self._chunks), dimension=dimension)
+            self._chunks = self._fresh(self._chunks)  # for its metadata; the vector store keeps its own handle
 
     def _bump_generation(self) -> None:
         """A fresh marker after each write, so readers in other processes see the index changed."""
         _set_metadata(self._client.get_collection(self._papers_name), generation=uuid.uuid4().hex)
+
+    def _fresh(self, collection: Any) -> Any:
+        """The collection as the database has it now (metadata another process may have changed)."""
+        return self._client.get_collection(collection.name)
+
+    def _open_files(self, name: str) -> Any:
+        """The files collection; created beside an index made before it existed, that index is marked
+        as if a write were unfinished, so the first ingest scans it once for leftovers."""
+        try:
+            return self._client.get_collection(name)
+        except chromadb.errors.NotFoundError:
+            files = self._client.get_or_create_collection(name)
+            if self._papers.count() or self._chunks.count():
+                self._begin_write(files)
+            return files
+
+    def _begin_write(self, files: Any = None) -> str:
+        """A marker that stays if this write never finishes: the next ingest repairs what it left."""
+        marker = f"{_WRITE}:{uuid.uuid4().hex}"
+        (files or self._files).upsert(ids=[marker], embeddings=[_NO_VECTOR],
+                                      metadatas=[{"kind": _WRITE, "started": time.time()}])
+        return marker
+
+    def _ensure_title_keys(self) -> None:
+        """Give records written before titles were keyed their key (once per index)."""
+        if (self._fresh(self._papers).metadata or {}).get("title_keys") == TITLE_KEY_VERSION or self._read_only:
+            return
+        with self._writing():
+            got = self._papers.get(include=["metadatas"])
+            stale = [(i, m) for i, m in zip(got["ids"], got["metadatas"]) if m.get("title_key") != title_key(m["title"])]
+            for batch in _batches(stale):
+                self._papers.update(ids=[i for i, _ in batch],
+                                    metadatas=[{**m, "title_key": title_key(m["title"])} for _, m in batch])
+            _set_metadata(self._fresh(self._papers), title_keys=TITLE_KEY_VERSION)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Writes go through here: refused on a read-only index, a full or read-only disk named in one line."""
+        self.require_writable()
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:
+            error = self._write_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _write_error(self, exc: Exception) -> DataDirectoryError | None:
+        """A failed write explained by the state of the data directory, if that is the cause."""
+        if self._path is None:
+            return None  # a Chroma server's disk is the server's to report
+        reason = unwritable_reason(self._path)
+        return DataDirectoryError(write_refused(self._path, reason)) if reason else None
 
 
 def _set_metadata(collection: Any, **values: Any) -> None:
@@ -232,9 +461,9 @@ def _set_metadata(collection: Any, **values: Any) -> None:
 
 
 def drop_index(settings: Settings) -> None:
-    """Delete the index whatever embedder built it."""
-    client = _client(settings)
+    """Delete the index whatever embedder built it, and what it knew of the corpus files."""
+    client, _ = _client(settings, for_writing=True)
     existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-    for name in (f"{settings.chroma.collection}_chunks", f"{settings.chroma.collection}_papers"):
-        if name in existing:
-            client.delete_collection(name)
+    for suffix in ("chunks", "papers", "files"):
+        if f"{settings.chroma.collection}_{suffix}" in existing:
+            client.delete_collection(f"{settings.chroma.collection}_{suffix}")
