@@ -15,12 +15,17 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_PROBE_BYTES = 64 * 1024  # a write this size fails on a full disk, as the database's next pages would
-_LOW_SPACE_BYTES = 1024 * 1024
+_PROBE_BYTES = 64 * 1024  # written and removed: fails on a read-only, forbidden or full directory
+OPEN_ROOM = 1024 * 1024  # free space an index needs to be opened for writing
+WRITE_ROOM = 16 * 1024 * 1024  # free space below which a failed write is put down to a full disk
 
 
-def unwritable_reason(path: Path) -> str | None:
-    """Why nothing can be written under ``path`` (created if missing), or None if it can be."""
+def unwritable_reason(path: Path, room: int = OPEN_ROOM) -> str | None:
+    """Why nothing can be written under ``path`` (created if missing), or None if it can be.
+
+    ``room`` is the free space that counts as enough: a database write needs its pages and a
+    journal, so a write can fail on a disk that still has a few megabytes free.
+    """
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path, prefix=".write-probe-") as probe:
@@ -29,8 +34,8 @@ def unwritable_reason(path: Path) -> str | None:
     except OSError as error:
         return describe(error)
     free = shutil.disk_usage(path).free
-    if free < _LOW_SPACE_BYTES:
-        return f"no space left on the device ({free // 1024} KB free)"
+    if free < room:
+        return f"no space left on the device ({free / 1e6:.1f} MB free)"
     return None
 
 

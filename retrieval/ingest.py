@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -82,7 +83,7 @@ class _ReadFile:
 
 @dataclass
 class _Scan:
-    known: dict[str, FileRecord]  # what the index recorded of each file, by resolved path
+    known: dict[str, FileRecord]  # what the index recorded of each file, by absolute path
     unchanged_ids: set[str] = field(default_factory=set)  # papers of files skipped as unchanged
     touched: list[FileRecord] = field(default_factory=list)  # unchanged content, new stat: record again
     read: list[_ReadFile] = field(default_factory=list)
@@ -281,7 +282,7 @@ def ingest(library: Library, paths: Sequence[Path], *, prune: bool = False, prog
         report.removed.append(paper_id)
     if prune:
         roots = [Path(p).resolve() for p in paths]
-        present = {str(Path(f).resolve()) for f in files}
+        present = {os.path.abspath(f) for f in files}
         store.forget_source_files([key for key in scan.known if key not in present and _within(key, roots)])
     report.seconds = time.perf_counter() - started
     log.info("ingest: %d added, %d updated, %d unchanged, %d removed, %d chunks embedded, %d of %d files read in %.1fs",

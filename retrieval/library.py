@@ -16,8 +16,9 @@ from paperbot.retrieval.types import Answer, Paper, Turn
 
 
 class Library:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, for_writing: bool = False):
         self.settings = settings
+        self.for_writing = for_writing  # an index that cannot be written is then an error at once, not read from a copy
 
     # -- components, built on first use ------------------------------------------------------
 
@@ -32,7 +33,7 @@ class Library:
         from paperbot.retrieval.embeddings import embedder_id
         from paperbot.retrieval.store import IndexStore
 
-        return IndexStore(self.settings, embedder_id(self.settings))
+        return IndexStore(self.settings, embedder_id(self.settings), for_writing=self.for_writing)
 
     @cached_property
     def searcher(self):

@@ -9,6 +9,7 @@ decides. Files read by another loaders version are read again.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ SETTLE_NS = 2_000_000_000  # a file modified longer ago than this when read has 
 @dataclass(frozen=True)
 class FileState:
     path: Path  # as found under the given paths
-    key: str  # resolved: the file's record id
+    key: str  # absolute: the file's record id
     size: int
     stat: str  # size and modification time of the file and its sidecar
     newest_mtime_ns: int
@@ -38,7 +39,8 @@ def file_state(path: Path) -> FileState:
         pass
     else:
         stat, newest = f"{stat}+{side.st_size}:{side.st_mtime_ns}", max(newest, side.st_mtime_ns)
-    return FileState(path=path, key=str(path.resolve()), size=info.st_size, stat=stat, newest_mtime_ns=newest)
+    # An absolute path, not a resolved one: resolving costs a system call per path component.
+    return FileState(path=path, key=os.path.abspath(path), size=info.st_size, stat=stat, newest_mtime_ns=newest)
 
 
 def content_sha256(path: Path) -> str:

@@ -17,6 +17,7 @@ always passed in: Chroma's own embedding function would download a model.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -34,7 +35,7 @@ from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from paperbot.config import Settings
-from paperbot.retrieval.data_dir import NoRoomForCopy, readable_copy, unwritable_reason, write_refused
+from paperbot.retrieval.data_dir import WRITE_ROOM, NoRoomForCopy, readable_copy, unwritable_reason, write_refused
 from paperbot.retrieval.text_match import TITLE_KEY_VERSION, title_key
 from paperbot.retrieval.types import Chunk, Paper, ScoredChunk
 
@@ -44,7 +45,7 @@ _BATCH = 1000  # stay well under Chroma's max batch size (5461 on SQLite)
 _AUTHORS_SEPARATOR = "\x1f"  # Chroma metadata holds scalars only
 _DOC_KEY = "document_id"  # where ChromaVectorStore keeps a node's SOURCE (the paper id)
 _NO_VECTOR = [0.0]  # records of the files collection carry no meaning in a vector, but Chroma wants one
-_FILE, _WRITE = "file", "write"  # kinds of record in the files collection
+_RECORD, _WRITE = "record", "write_started"  # the one metadata key of a file record, of a write marker
 
 
 class StoreError(RuntimeError):
@@ -67,7 +68,7 @@ class DataDirectoryError(StoreError):
 class FileRecord:
     """One corpus file as the last ingest that indexed all of it saw it."""
 
-    path: str  # resolved; the record's id
+    path: str  # absolute; the record's id
     stat: str  # size and modification time of the file (and its sidecar), as the ingest wrote them
     sha256: str  # of the file's bytes (and its sidecar's)
     paper_ids: tuple[str, ...]
@@ -146,17 +147,15 @@ def _entry(paper_id: str, meta: dict[str, Any]) -> CatalogEntry:
 
 
 def _file_metadata(record: FileRecord) -> dict[str, Any]:
-    return {"kind": _FILE, "stat": record.stat, "sha256": record.sha256,
-            "papers": _AUTHORS_SEPARATOR.join(record.paper_ids), "loaders_version": record.loaders_version,
-            "stat_settled": record.stat_settled}
+    # One JSON value: reading 10,000 records of one key is three times faster than of six.
+    return {_RECORD: json.dumps([record.stat, record.sha256, record.paper_ids, record.loaders_version,
+                                 record.stat_settled])}
 
 
 def _file_record(path: str, meta: dict[str, Any]) -> FileRecord:
-    return FileRecord(
-        path=path, stat=meta.get("stat", ""), sha256=meta.get("sha256", ""),
-        paper_ids=tuple(i for i in (meta.get("papers") or "").split(_AUTHORS_SEPARATOR) if i),
-        loaders_version=int(meta.get("loaders_version", 0)), stat_settled=bool(meta.get("stat_settled")),
-    )
+    stat, sha256, paper_ids, loaders_version, stat_settled = json.loads(meta[_RECORD])
+    return FileRecord(path=path, stat=stat, sha256=sha256, paper_ids=tuple(paper_ids),
+                      loaders_version=loaders_version, stat_settled=stat_settled)
 
 
 def _paper_from_record(paper_id: str, document: str, meta: dict[str, Any]) -> Paper:
@@ -176,9 +175,9 @@ def _batches(items: Sequence[Any]) -> list[Sequence[Any]]:
 
 
 class IndexStore:
-    def __init__(self, settings: Settings, embedder_id: str):
+    def __init__(self, settings: Settings, embedder_id: str, *, for_writing: bool = False):
         self.embedder_id = embedder_id
-        self._client, self._read_only = _client(settings)
+        self._client, self._read_only = _client(settings, for_writing=for_writing)
         self._path = None if settings.chroma.host else settings.chroma_path
         self._papers_name = f"{settings.chroma.collection}_papers"
         try:
@@ -252,8 +251,8 @@ class IndexStore:
 
     def source_files(self) -> dict[str, FileRecord]:
         """What the index knows of each corpus file it indexed, by resolved path."""
-        got = self._files.get(where={"kind": _FILE}, include=["metadatas"])
-        return {path: _file_record(path, meta) for path, meta in zip(got["ids"], got["metadatas"])}
+        got = self._files.get(include=["metadatas"])
+        return {path: _file_record(path, meta) for path, meta in zip(got["ids"], got["metadatas"]) if _RECORD in meta}
 
     def query(self, embedding: list[float], k: int) -> list[ScoredChunk]:
         """The k chunks most similar to the embedding (cosine similarity, higher is better)."""
@@ -357,7 +356,7 @@ class IndexStore:
         another process writes may take that writer's new chunks for leftovers: its paper is then
         re-indexed by the next ingest.
         """
-        markers = self._files.get(where={"kind": _WRITE}, include=[])["ids"]
+        markers = self._files.get(where={_WRITE: {"$gt": 0}}, include=[])["ids"]
         if not markers:
             return set()
         with self._writing():
@@ -415,9 +414,8 @@ class IndexStore:
 
     def _begin_write(self, files: Any = None) -> str:
         """A marker that stays if this write never finishes: the next ingest repairs what it left."""
-        marker = f"{_WRITE}:{uuid.uuid4().hex}"
-        (files or self._files).upsert(ids=[marker], embeddings=[_NO_VECTOR],
-                                      metadatas=[{"kind": _WRITE, "started": time.time()}])
+        marker = f"write:{uuid.uuid4().hex}"
+        (files or self._files).upsert(ids=[marker], embeddings=[_NO_VECTOR], metadatas=[{_WRITE: time.time()}])
         return marker
 
     def _ensure_title_keys(self) -> None:
@@ -442,15 +440,17 @@ class IndexStore:
             raise
         except Exception as exc:
             error = self._write_error(exc)
-            if error is None:
-                raise
-            raise error from exc
+            if error is not None:
+                raise error from exc
+            if isinstance(exc, chromadb.errors.ChromaError):
+                raise StoreError(f"writing the index failed: {type(exc).__name__}: {exc}") from exc
+            raise
 
     def _write_error(self, exc: Exception) -> DataDirectoryError | None:
         """A failed write explained by the state of the data directory, if that is the cause."""
         if self._path is None:
             return None  # a Chroma server's disk is the server's to report
-        reason = unwritable_reason(self._path)
+        reason = unwritable_reason(self._path, room=WRITE_ROOM)
         return DataDirectoryError(write_refused(self._path, reason)) if reason else None
 
 
