@@ -38,7 +38,8 @@ from paperbot.retrieval.source_files import (
     unchanged_by_content,
     unchanged_by_stat,
 )
-from paperbot.retrieval.store import CatalogEntry, FileRecord
+from paperbot.retrieval.file_records import FileRecord
+from paperbot.retrieval.store import CatalogEntry
 from paperbot.retrieval.text_match import title_key
 from paperbot.retrieval.types import Paper
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from paperbot.retrieval.loaders import LOADERS_VERSION
 from paperbot.retrieval.loaders.sidecar import sidecar_path
-from paperbot.retrieval.store import FileRecord
+from paperbot.retrieval.file_records import FileRecord
 
 SETTLE_NS = 2_000_000_000  # a file modified longer ago than this when read has a trustworthy stat
 

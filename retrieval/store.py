@@ -4,9 +4,9 @@ Three collections: ``<prefix>_chunks`` (through LlamaIndex's ``ChromaVectorStore
 embedded chunks; ``<prefix>_papers`` holds one record per paper — its verbatim text and metadata,
 with its normalised title for duplicate checks — and is written *last* when a paper is indexed, so
 a paper is in the catalog only once all its chunks are; ``<prefix>_files`` holds one record per
-corpus file an ingest fully indexed (size, modification time, hash, its papers: an unchanged file
-is skipped before it is parsed) and a marker per write in progress (a write that never finished
-is repaired by the next ingest, the others skip that scan).
+corpus file an ingest fully indexed (an unchanged file is skipped before it is parsed) and a marker
+per write in progress (only a write that never finished makes the next ingest scan for leftovers);
+``file_records.py`` reads and writes it.
 
 The index's identity is its embedder (checked when it is opened) and its chunking (chunk size,
 overlap, chunker version: checked before anything is written). Embedded ``PersistentClient`` by
@@ -17,9 +17,7 @@ always passed in: Chroma's own embedding function would download a model.
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +34,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from paperbot.config import Settings
 from paperbot.retrieval.data_dir import WRITE_ROOM, NoRoomForCopy, readable_copy, unwritable_reason, write_refused
+from paperbot.retrieval.file_records import FileRecord, FileRecords
 from paperbot.retrieval.text_match import TITLE_KEY_VERSION, title_key
 from paperbot.retrieval.types import Chunk, Paper, ScoredChunk
 
@@ -44,8 +43,6 @@ log = logging.getLogger(__name__)
 _BATCH = 1000  # stay well under Chroma's max batch size (5461 on SQLite)
 _AUTHORS_SEPARATOR = "\x1f"  # Chroma metadata holds scalars only
 _DOC_KEY = "document_id"  # where ChromaVectorStore keeps a node's SOURCE (the paper id)
-_NO_VECTOR = [0.0]  # records of the files collection carry no meaning in a vector, but Chroma wants one
-_RECORD, _WRITE = "record", "write_started"  # the one metadata key of a file record, of a write marker
 
 
 class StoreError(RuntimeError):
@@ -62,18 +59,6 @@ class ChunkingMismatchError(StoreError):
 
 class DataDirectoryError(StoreError):
     """The index's directory cannot be written (read-only, not permitted, full); names the directory."""
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    """One corpus file as the last ingest that indexed all of it saw it."""
-
-    path: str  # absolute; the record's id
-    stat: str  # size and modification time of the file (and its sidecar), as the ingest wrote them
-    sha256: str  # of the file's bytes (and its sidecar's)
-    paper_ids: tuple[str, ...]
-    loaders_version: int
-    stat_settled: bool  # not modified moments before it was read, so an equal stat means unchanged
 
 
 @dataclass(frozen=True)
@@ -144,18 +129,6 @@ def _entry(paper_id: str, meta: dict[str, Any]) -> CatalogEntry:
         added=datetime.fromisoformat(meta["added"]) if meta.get("added") else None,
         added_by=meta.get("added_by") or None, chunks=int(meta.get("chunks", -1)),
     )
-
-
-def _file_metadata(record: FileRecord) -> dict[str, Any]:
-    # One JSON value: reading 10,000 records of one key is three times faster than of six.
-    return {_RECORD: json.dumps([record.stat, record.sha256, record.paper_ids, record.loaders_version,
-                                 record.stat_settled])}
-
-
-def _file_record(path: str, meta: dict[str, Any]) -> FileRecord:
-    stat, sha256, paper_ids, loaders_version, stat_settled = json.loads(meta[_RECORD])
-    return FileRecord(path=path, stat=stat, sha256=sha256, paper_ids=tuple(paper_ids),
-                      loaders_version=loaders_version, stat_settled=stat_settled)
 
 
 def _paper_from_record(paper_id: str, document: str, meta: dict[str, Any]) -> Paper:
@@ -251,8 +224,7 @@ class IndexStore:
 
     def source_files(self) -> dict[str, FileRecord]:
         """What the index knows of each corpus file it indexed, by resolved path."""
-        got = self._files.get(include=["metadatas"])
-        return {path: _file_record(path, meta) for path, meta in zip(got["ids"], got["metadatas"]) if _RECORD in meta}
+        return self._files.all()
 
     def query(self, embedding: list[float], k: int) -> list[ScoredChunk]:
         """The k chunks most similar to the embedding (cosine similarity, higher is better)."""
@@ -294,7 +266,7 @@ class IndexStore:
             return
         with self._writing():
             self._check_dimension(len(items[0][2]), record=True)
-            marker = self._begin_write()
+            marker = self._files.begin_write()
             ids = [paper.id for paper, _, _ in items]
             for batch in _batches(ids):
                 self._chunks.delete(where={_DOC_KEY: {"$in": list(batch)}})
@@ -306,28 +278,25 @@ class IndexStore:
                                     metadatas=[_paper_metadata(paper, len(nodes)) for paper, nodes, _ in batch],
                                     embeddings=[vector for _, _, vector in batch])
             self._bump_generation()
-            self._files.delete(ids=[marker])
+            self._files.end_write(marker)
 
     def delete_paper(self, paper_id: str) -> None:
         """Remove the record first, so a crash half-way leaves only orphan chunks (cleaned up later)."""
         with self._writing():
-            marker = self._begin_write()
+            marker = self._files.begin_write()
             self._papers.delete(ids=[paper_id])
             self._vectors.delete(ref_doc_id=paper_id)
             self._bump_generation()
-            self._files.delete(ids=[marker])
+            self._files.end_write(marker)
 
     def record_source_files(self, records: Sequence[FileRecord]) -> None:
         """Remember files as fully indexed (after their papers are): the next ingest may skip them."""
         with self._writing():
-            for batch in _batches(records):
-                self._files.upsert(ids=[r.path for r in batch], embeddings=[_NO_VECTOR] * len(batch),
-                                   metadatas=[_file_metadata(r) for r in batch])
+            self._files.put(records)
 
     def forget_source_files(self, paths: Collection[str]) -> None:
         with self._writing():
-            for batch in _batches(sorted(paths)):
-                self._files.delete(ids=list(batch))
+            self._files.forget(paths)
 
     def require_writable(self) -> None:
         """Raise DataDirectoryError at once if nothing could be written (before any work is done)."""
@@ -356,12 +325,12 @@ class IndexStore:
         another process writes may take that writer's new chunks for leftovers: its paper is then
         re-indexed by the next ingest.
         """
-        markers = self._files.get(where={_WRITE: {"$gt": 0}}, include=[])["ids"]
+        markers = self._files.unfinished_writes()
         if not markers:
             return set()
         with self._writing():
             damaged = self._scan_and_clean()
-            self._files.delete(ids=markers)
+            self._files.end_write(*markers)
         return damaged
 
     def _scan_and_clean(self) -> set[str]:
@@ -401,22 +370,16 @@ class IndexStore:
         """The collection as the database has it now (metadata another process may have changed)."""
         return self._client.get_collection(collection.name)
 
-    def _open_files(self, name: str) -> Any:
+    def _open_files(self, name: str) -> FileRecords:
         """The files collection; created beside an index made before it existed, that index is marked
         as if a write were unfinished, so the first ingest scans it once for leftovers."""
         try:
-            return self._client.get_collection(name)
+            return FileRecords(self._client.get_collection(name))
         except chromadb.errors.NotFoundError:
-            files = self._client.get_or_create_collection(name)
+            files = FileRecords(self._client.get_or_create_collection(name))
             if self._papers.count() or self._chunks.count():
-                self._begin_write(files)
+                files.begin_write()
             return files
-
-    def _begin_write(self, files: Any = None) -> str:
-        """A marker that stays if this write never finishes: the next ingest repairs what it left."""
-        marker = f"write:{uuid.uuid4().hex}"
-        (files or self._files).upsert(ids=[marker], embeddings=[_NO_VECTOR], metadatas=[{_WRITE: time.time()}])
-        return marker
 
     def _ensure_title_keys(self) -> None:
         """Give records written before titles were keyed their key (once per index)."""
