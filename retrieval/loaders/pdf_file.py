@@ -10,7 +10,7 @@ from pypdf.errors import PyPdfError
 
 from paperbot.retrieval.loaders.common import derive_title, make_paper, optional_text, split_authors
 from paperbot.retrieval.loaders.errors import CorpusFormatError
-from paperbot.retrieval.loaders.limits import InputLimits, text_too_large
+from paperbot.retrieval.loaders.limits import InputLimits, TooLargeError, text_too_large
 from paperbot.retrieval.loaders.text_file import MAX_TITLE_LINE_CHARS
 from paperbot.retrieval.types import Paper
 
@@ -23,6 +23,8 @@ def load_pdf(path: Path, limits: InputLimits = InputLimits()) -> list[Paper]:
         reader = PdfReader(path)
         pages = _page_texts(reader, path, limits)
         info = reader.metadata
+    except TooLargeError:
+        raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
         # pypdf raises a spread of error types on damaged files; all mean "cannot read this PDF".
         raise CorpusFormatError(path, None, f"unreadable PDF: {error}") from error
