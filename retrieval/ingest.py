@@ -153,16 +153,13 @@ def _without_duplicate_titles(library: Library, scan: _Scan, removing: set[str],
         key = title_key(paper.title)
         earlier = first_seen.get(key)
         others = [e for e in indexed.get(key, []) if e.id != paper.id and e.id not in removing]
-        if earlier is not None:
-            report.failed.append(f"{_where(paper)}: duplicate title “{paper.title}”: {_where(earlier)} has it "
-                                 "and is indexed; this one is not (change one title or remove one file)")
-        elif others:
-            report.failed.append(f"{_where(paper)}: duplicate title “{paper.title}”: already indexed from "
-                                 f"{_where(others[0])}; this one is not (change one title or remove one file)")
-        else:
+        winner = earlier or (others[0] if others else None)
+        if winner is None:
             first_seen[key] = paper
             accepted.append(paper)
             continue
+        report.failed.append(f"{_where(paper)}: duplicate title “{paper.title}”: already indexed from "
+                             f"{_where(winner)}; this one is not (change one title or remove one file)")
         read.clean = False
     return accepted
 
