@@ -262,6 +262,7 @@ def ingest(library: Library, paths: Sequence[Path], *, prune: bool = False, prog
     store.check_chunking(chunking_identity(library.settings.retrieval))
     files = corpus_files(paths)
     damaged = store.repair()  # what an interrupted run left behind
+    store.ensure_title_keys()  # an index from before title keys: now, not in a Slack request
     scan = _scan(library, files, damaged, report, progress)
     report.unchanged += len(scan.unchanged_ids)
     removing = _removals(library, paths, scan, prune)

@@ -214,7 +214,7 @@ class IndexStore:
     def papers_titled(self, titles: Iterable[str]) -> dict[str, list[CatalogEntry]]:
         """The catalog's papers whose title is the same as one of these (by ``title_key``), by key."""
         keys = sorted({title_key(t) for t in titles} - {""})
-        self._ensure_title_keys()
+        self.ensure_title_keys()
         found: dict[str, list[CatalogEntry]] = {}
         for batch in _batches(keys):
             got = self._papers.get(where={"title_key": {"$in": list(batch)}}, include=["metadatas"])
@@ -264,30 +264,27 @@ class IndexStore:
         """Several papers in a few calls: old chunks out, new chunks in, then the records."""
         if not items:
             return
+        ids = [paper.id for paper, _, _ in items]
         with self._writing():
             self._check_dimension(len(items[0][2]), record=True)
-            marker = self._files.begin_write()
-            ids = [paper.id for paper, _, _ in items]
-            for batch in _batches(ids):
-                self._chunks.delete(where={_DOC_KEY: {"$in": list(batch)}})
-            for batch in _batches([node for _, nodes, _ in items for node in nodes]):
-                self._vectors.add(list(batch))  # its own batching allows more than Chroma accepts
-            for batch in _batches(items):
-                self._papers.upsert(ids=[paper.id for paper, _, _ in batch],
-                                    documents=[paper.source_text for paper, _, _ in batch],
-                                    metadatas=[_paper_metadata(paper, len(nodes)) for paper, nodes, _ in batch],
-                                    embeddings=[vector for _, _, vector in batch])
-            self._bump_generation()
-            self._files.end_write(marker)
+            with self._files.writing(ids):
+                for batch in _batches(ids):
+                    self._chunks.delete(where={_DOC_KEY: {"$in": list(batch)}})
+                for batch in _batches([node for _, nodes, _ in items for node in nodes]):
+                    self._vectors.add(list(batch))  # its own batching allows more than Chroma accepts
+                for batch in _batches(items):
+                    self._papers.upsert(ids=[paper.id for paper, _, _ in batch],
+                                        documents=[paper.source_text for paper, _, _ in batch],
+                                        metadatas=[_paper_metadata(paper, len(nodes)) for paper, nodes, _ in batch],
+                                        embeddings=[vector for _, _, vector in batch])
+                self._bump_generation()
 
     def delete_paper(self, paper_id: str) -> None:
         """Remove the record first, so a crash half-way leaves only orphan chunks (cleaned up later)."""
-        with self._writing():
-            marker = self._files.begin_write()
+        with self._writing(), self._files.writing([paper_id]):
             self._papers.delete(ids=[paper_id])
             self._vectors.delete(ref_doc_id=paper_id)
             self._bump_generation()
-            self._files.end_write(marker)
 
     def record_source_files(self, records: Sequence[FileRecord]) -> None:
         """Remember files as fully indexed (after their papers are): the next ingest may skip them."""
@@ -319,21 +316,21 @@ class IndexStore:
     def repair(self) -> set[str]:
         """Undo what an interrupted write left behind; returns the ids of papers to index again.
 
-        Only when a write left its marker (it never finished) is the index scanned: chunks whose
-        paper has no record are deleted; a paper whose record counts another number of chunks than
-        the index holds lost chunks half-way through being replaced. A scan that runs while
-        another process writes may take that writer's new chunks for leftovers: its paper is then
-        re-indexed by the next ingest.
+        Only when a write left its marker and its writer is gone (it never finished) is the index
+        scanned: chunks whose paper has no record are deleted; a paper whose record counts another
+        number of chunks than the index holds lost chunks half-way through being replaced. The
+        papers of writes still running (in this or another process) are left to their writers.
         """
         markers = self._files.unfinished_writes()
-        if not markers:
+        finished = [m.id for m in markers if not m.running]
+        if not finished:
             return set()
         with self._writing():
-            damaged = self._scan_and_clean()
-            self._files.end_write(*markers)
+            damaged = self._scan_and_clean(busy={i for m in markers if m.running for i in m.paper_ids})
+            self._files.end_write(*finished)
         return damaged
 
-    def _scan_and_clean(self) -> set[str]:
+    def _scan_and_clean(self, busy: set[str]) -> set[str]:
         records = self._papers.get(include=["metadatas"])
         expected = {i: int(m.get("chunks", -1)) for i, m in zip(records["ids"], records["metadatas"])}
         chunks = self._chunks.get(include=["metadatas"])
@@ -343,13 +340,13 @@ class IndexStore:
             paper_id = meta.get("paper_id")
             if paper_id in expected:
                 found[paper_id] = found.get(paper_id, 0) + 1
-            else:
+            elif paper_id not in busy:
                 orphans.append(chunk_id)
         for batch in _batches(orphans):
             self._chunks.delete(ids=list(batch))
         if orphans:
             log.info("removed %d chunks left by an interrupted ingest", len(orphans))
-        return {paper_id for paper_id, count in expected.items() if found.get(paper_id, 0) != count}
+        return {paper_id for paper_id, count in expected.items() if found.get(paper_id, 0) != count} - busy
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -378,11 +375,11 @@ class IndexStore:
         except chromadb.errors.NotFoundError:
             files = FileRecords(self._client.get_or_create_collection(name))
             if self._papers.count() or self._chunks.count():
-                files.begin_write()
+                files.mark_interrupted()
             return files
 
-    def _ensure_title_keys(self) -> None:
-        """Give records written before titles were keyed their key (once per index)."""
+    def ensure_title_keys(self) -> None:
+        """Give records written before titles were keyed their key (once per index; ingest does it)."""
         if (self._fresh(self._papers).metadata or {}).get("title_keys") == TITLE_KEY_VERSION or self._read_only:
             return
         with self._writing():

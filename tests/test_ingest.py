@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import socket
+import subprocess
+import time
 
 import pytest
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -407,3 +411,34 @@ def test_an_index_made_before_file_records_is_scanned_once(library, corpus):
     chunks = library.store.chunks()
     assert len(chunks) == len({c.id for c in chunks})
     assert {c.paper_id for c in chunks} == {p.id for p in library.papers()}
+
+
+def test_a_running_writers_chunks_are_not_taken_for_leftovers(library, corpus):
+    library.ingest([corpus])
+    store = library.store
+    chunker = Chunker(library.settings.retrieval)
+
+    def chunks_without_record(title):  # what a writer half-way through adding a paper has written
+        paper = Paper(id=paper_id_for("slack", title), title=title, text=f"{title} in a few words.", source="slack")
+        nodes = chunker.nodes(paper)
+        for node in nodes:
+            node.embedding = library.embedder.get_text_embedding(node.text)
+        store._vectors.add(nodes)
+        return paper.id
+
+    def marker(pid, paper_ids):
+        store._files._collection.upsert(ids=[f"write:{pid}"], embeddings=[[0.0]], metadatas=[{
+            "write_started": time.time(), "writer": json.dumps([socket.gethostname(), pid, paper_ids])}])
+
+    running = chunks_without_record("Still Being Written")
+    marker(os.getppid(), [running])  # a live process (our parent) is writing it right now
+    crashed = chunks_without_record("Never Finished")
+    gone = subprocess.Popen(["true"])  # its pid is free again once it has been waited for
+    gone.wait()
+    marker(gone.pid, [crashed])
+
+    report = Library(library.settings).ingest([corpus])
+    assert report.unchanged == 3
+    left = {c.paper_id for c in store.chunks()}
+    assert running in left and crashed not in left
+    assert [m.id for m in store._files.unfinished_writes()] == [f"write:{os.getppid()}"]
