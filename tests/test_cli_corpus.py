@@ -260,3 +260,10 @@ def test_disk_filling_up_during_an_ingest_is_one_line_and_the_next_run_completes
     assert "Traceback" not in (tmp_path / "full.out").read_text()
     assert "Indexed" in (tmp_path / "again.out").read_text()
     assert (tmp_path / "check.out").read_text().split() == ["102", "True", "True"]  # none lost, none twice
+
+
+def test_a_named_file_of_an_unsupported_type_is_a_clear_error(tmp_path):
+    (tmp_path / "slides.pptx").write_bytes(b"PK")
+    result = CliRunner().invoke(main, ["ingest", "--quiet", str(tmp_path / "slides.pptx")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith(f"Error: {tmp_path / 'slides.pptx'}: unsupported file type '.pptx'")

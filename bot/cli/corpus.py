@@ -31,6 +31,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bo
     title already indexed) is reported with its file and line; the others are still ingested.
     """
     from paperbot.retrieval.embeddings import EmbedderError
+    from paperbot.retrieval.loaders import CorpusFormatError
     from paperbot.retrieval.store import StoreError
 
     from paperbot.retrieval.library import Library
@@ -40,7 +41,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bo
         if reindex:
             library.drop_index()
         report = library.ingest(list(paths), prune=prune, progress=not quiet)
-    except (StoreError, EmbedderError, FileNotFoundError) as exc:
+    except (StoreError, EmbedderError, FileNotFoundError, CorpusFormatError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"Indexed {report.papers_indexed} paper(s) ({len(report.added)} new, {len(report.updated)} changed), "
