@@ -83,7 +83,8 @@ def bench(name: str, corpus: Path, *, stand_in: bool = False) -> None:
         print(f"{name}: {papers} papers, {report.chunks_embedded} chunks in {first:.1f}s{built_with} "
               f"-> {papers / first:.1f} papers/s, {report.chunks_embedded / first:.1f} chunks/s; "
               f"unchanged re-ingest {second:.2f}s in-process ({again.unchanged} unchanged, "
-              f"{again.chunks_embedded} chunks embedded), {command_seconds(corpus, Path(data)):.2f}s as "
+              f"{getattr(again, 'files_read', 'all')} files parsed, {again.chunks_embedded} chunks embedded), "
+              f"{command_seconds(corpus, Path(data)):.2f}s as "
               f"`paperbot ingest` (median of 3); peak RSS so far {peak_rss_mb():.0f} MB", flush=True)
 
 
