@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -27,9 +28,7 @@ from paperbot.bot.paper_blocks import ASK_USAGE, usage
 from paperbot.bot.private_replies import tell
 from paperbot.bot.slack_text import escape, link
 from paperbot.retrieval.loaders import paper_from_text
-from paperbot.retrieval.lookup import normalize
 from paperbot.retrieval.tldr import tldr
-from paperbot.retrieval.types import Paper
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +86,12 @@ def read_submission(view: dict) -> Submission:
                       " ".join(value(PRESENTER).split()), value(SUMMARY).strip())
 
 
-def validation_errors(submission: Submission, existing: list[Paper]) -> dict[str, str]:
+def validation_errors(submission: Submission, title_taken: Callable[[str], bool]) -> dict[str, str]:
     """Field -> message for every problem; empty when the paper can be added."""
     errors: dict[str, str] = {}
     if not submission.title:
         errors[TITLE] = "The paper needs a title."
-    elif any(_same_title(submission.title, p.title) for p in existing):
+    elif title_taken(submission.title):
         errors[TITLE] = "A paper with this title is already in the library — try `/paper <title>`."
     if not re.search(r"\w", submission.summary):
         errors[SUMMARY] = "Paste the summary: it is what the bot answers from."
@@ -103,19 +102,12 @@ def validation_errors(submission: Submission, existing: list[Paper]) -> dict[str
     return errors
 
 
-def _same_title(a: str, b: str) -> bool:
-    def key(title: str) -> str:
-        return " ".join(re.findall(r"[a-z0-9]+", normalize(title)))
-
-    return key(a) == key(b)
-
-
 class AddPaper:
     def __init__(self, deps: Any):
         self.deps = deps
 
     def ack_submission(self, ack: Ack, view: dict) -> None:
-        errors = validation_errors(read_submission(view), self.deps.library.papers())
+        errors = validation_errors(read_submission(view), self.deps.library.has_title)
         if errors:
             ack(response_action="errors", errors=errors)
         else:
@@ -124,7 +116,7 @@ class AddPaper:
     def index_submission(self, view: dict, body: dict, client: WebClient) -> None:
         submission = read_submission(view)
         # Bolt runs this after every ack, also one that showed errors: check again, save nothing then.
-        if validation_errors(submission, self.deps.library.papers()):
+        if validation_errors(submission, self.deps.library.has_title):
             return
         user = body["user"]
         channel = json.loads(view.get("private_metadata") or "{}").get("channel")

@@ -64,6 +64,18 @@ class RetrievalSettings(_Section):
     )
 
 
+class IngestSettings(_Section):
+    max_file_mb: float = Field(
+        5.0, gt=0, le=100_000,
+        description="Files larger than this many megabytes are skipped ('skipped: too large'), before they are read.",
+    )
+    max_paper_chars: int = Field(
+        200_000, ge=1_000, le=100_000_000,
+        description="A summary longer than this many characters is skipped ('skipped: too large'): "
+        "200,000 is ~250 chunks, ~15 s of embedding on 2 cores.",
+    )
+
+
 # One answer's time with the language model, retries, connecting and reading included.
 OPENAI_DEADLINE_S = 20.0
 LOCAL_DEADLINE_S = 120.0  # a CPU model reads a few thousand prompt tokens slowly
@@ -220,6 +232,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)

@@ -16,8 +16,9 @@ from paperbot.retrieval.types import Answer, Paper, Progress, Turn
 
 
 class Library:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, for_writing: bool = False):
         self.settings = settings
+        self.for_writing = for_writing  # an index that cannot be written is then an error at once, not read from a copy
 
     # -- components, built on first use ------------------------------------------------------
 
@@ -32,7 +33,7 @@ class Library:
         from paperbot.retrieval.embeddings import embedder_id
         from paperbot.retrieval.store import IndexStore
 
-        return IndexStore(self.settings, embedder_id(self.settings))
+        return IndexStore(self.settings, embedder_id(self.settings), for_writing=self.for_writing)
 
     @cached_property
     def searcher(self):
@@ -97,6 +98,10 @@ class Library:
         """The k papers whose embedding is closest to the text's: (paper id, cosine similarity)."""
         embedding = self.embedder.get_query_embedding(text)
         return [(paper.id, score) for paper, score in self.store.nearest_papers(embedding, k)]
+
+    def has_title(self, title: str) -> bool:
+        """Whether a paper with this title (case, accents, punctuation aside) is in the corpus: one indexed lookup."""
+        return bool(self.store.papers_titled([title]))
 
     def add_paper(self, paper: Paper) -> Paper:
         """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in."""

@@ -9,7 +9,6 @@ the caller supplies (the index's embeddings). A strong name match ranks above a 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -18,6 +17,7 @@ import bm25s
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein
 
+from paperbot.retrieval.text_match import normalize
 from paperbot.retrieval.types import Paper
 
 MatchKind = Literal["title", "author", "presenter", "topic"]
@@ -33,7 +33,6 @@ _STOPWORDS = frozenset(
     "a an and are as at be by for from how in into is it its of on or the to what which who why with "
     "about paper papers that this those these do does we you i me my our".split()
 )
-_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "đ": "d"})
 
 
 @dataclass(frozen=True)
@@ -71,14 +70,6 @@ def lookup(
             hits.append(LookupHit(paper, TOPIC_WEIGHT * topic_score, "topic"))
     hits.sort(key=lambda h: (-h.score, h.paper.title))
     return hits[:limit]
-
-
-def normalize(text: str) -> str:
-    """Lower case, accents and LaTeX markup removed: 'U$^2$-Net' -> 'u2-net', 'Łukasz' -> 'lukasz'."""
-    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[$^{}\\]", "", text)
-    return text.lower()
 
 
 def content_words(text: str) -> list[str]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 
+import pytest
 from click.testing import CliRunner
 
 from paperbot.bot.cli import main
+from tests import sandbox
 from tests.conftest import FIXTURES
 
 
@@ -108,3 +111,159 @@ def test_empty_index_says_how_to_fill_it():
     result = CliRunner().invoke(main, ["papers"])
     assert result.exit_code == 0 and "paperbot ingest" in result.output
     assert json.loads(CliRunner().invoke(main, ["papers", "--json"]).output) == []
+
+
+# -- bad input and a data directory that cannot be written -------------------------------------
+
+
+def test_each_bad_file_is_one_line_and_the_rest_is_ingested(tmp_path, monkeypatch):
+    corpus = _corpus(tmp_path)
+    (corpus / "leap.md").write_text("---\ntitle: Leap Day\nadded: 2024-02-30\n---\nBody.\n")
+    (corpus / "mapping.md").write_text("---\ntitle: {x: y}\n---\nBody.\n")
+    (corpus / "copy.md").write_text("---\ntitle: Sparse mixtures of adapters\n---\nThe same paper again.\n")
+    (corpus / "big.txt").write_bytes(b"word " * 300_000)  # 1.5 MB
+    monkeypatch.setenv("PAPERBOT_INGEST__MAX_FILE_MB", "1")
+    result = CliRunner().invoke(main, ["ingest", "--quiet", str(corpus)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    errors = sorted(line for line in result.output.splitlines() if line.startswith("error: "))
+    assert errors == sorted([
+        f"error: {corpus / 'leap.md'}:3: bad `added` value '2024-02-30': day is out of range for month "
+        "(expected a date such as 2024-02-29)",
+        f"error: {corpus / 'mapping.md'}:2: `title` must be text, not a mapping (`key: value` pairs); "
+        "quote it if it is text",
+        f"error: {corpus / 'big.txt'}: skipped: too large (1.5 MB; the limit is 1 MB, set by "
+        "PAPERBOT_INGEST__MAX_FILE_MB)",
+        f"error: {corpus / 'copy.md'}:4: duplicate title “Sparse mixtures of adapters”: already indexed from "
+        f"{corpus / 'a.md'}:6; this one is not (change one title or remove one file)",
+    ])
+    assert "4 problem(s) above" in result.output
+    listed = json.loads(CliRunner().invoke(main, ["papers", "--json"]).output)
+    assert sorted(p["title"] for p in listed) == ["Contrastive Decoding Revisited", "Sparse Mixtures of Adapters"]
+
+
+def test_changed_chunk_size_is_refused_with_the_command_to_run(tmp_path, monkeypatch):
+    corpus = _corpus(tmp_path)
+    runner = CliRunner()
+    runner.invoke(main, ["ingest", "--quiet", str(corpus)])
+    monkeypatch.setenv("PAPERBOT_RETRIEVAL__CHUNK_SIZE", "400")
+    refused = runner.invoke(main, ["ingest", "--quiet", str(corpus)])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert refused.output.strip().splitlines() == [
+        "Error: the index was built with chunks of 200 tokens overlapping by 30 (chunker v1) but chunks of 400 "
+        "tokens overlapping by 30 (chunker v1) are configured: re-index with `paperbot ingest --reindex` (or set "
+        "PAPERBOT_RETRIEVAL__CHUNK_SIZE / PAPERBOT_RETRIEVAL__CHUNK_OVERLAP back)"]
+    assert runner.invoke(main, ["papers"]).exit_code == 0  # reading still works
+    rebuilt = runner.invoke(main, ["ingest", "--quiet", "--reindex", str(corpus)])
+    assert rebuilt.exit_code == 0 and "2 new" in rebuilt.output
+
+
+def _read_only_reason() -> str:
+    return "it is on a read-only file system" if sandbox.read_only_technique() == "mount" \
+        else "it is not writable by this user"
+
+
+@pytest.mark.skipif(sandbox.read_only_technique() is None,
+                    reason="running as root where user namespaces are not allowed: no read-only mount can be "
+                           "made, and chmod does not restrict root")
+def test_read_only_data_directory_reads_and_refuses_writes_in_one_line(tmp_path):
+    corpus = _corpus(tmp_path)
+    data = tmp_path / "data"
+    assert CliRunner().invoke(main, ["ingest", "--quiet", str(corpus)]).exit_code == 0
+    papers, ask, ingest, reindex = sandbox.run_read_only(
+        data,
+        sandbox.paperbot_command("papers"),
+        sandbox.paperbot_command("ask", "who presented the adapters paper?"),
+        sandbox.paperbot_command("ingest", "--quiet", str(corpus)),
+        sandbox.paperbot_command("ingest", "--quiet", "--reindex", str(corpus)),
+    )
+    assert papers.returncode == 0, papers.stderr
+    assert "Sparse Mixtures of Adapters" in papers.stdout and "2 papers." in papers.stdout
+    assert ask.returncode == 0 and "Ada" in ask.stdout and "Sparse Mixtures of Adapters" in ask.stdout
+    expected = (f"Error: cannot write the index in {data / 'chroma'}: {_read_only_reason()}; free some space or "
+                "make it writable, or point PAPERBOT_DATA_DIR at a directory that is (nothing already indexed "
+                "is lost)")
+    for refused in (ingest, reindex):
+        assert refused.returncode == 1 and refused.stderr.strip().splitlines() == [expected]
+        assert refused.stdout == ""
+    listed = json.loads(CliRunner().invoke(main, ["papers", "--json"]).output)  # writable again: all there
+    assert len(listed) == 2
+
+
+needs_namespaces = pytest.mark.skipif(
+    not sandbox.namespaces_available(),
+    reason="user namespaces are not allowed here, so no small file system can be mounted to fill up")
+
+
+@needs_namespaces
+def test_full_disk_is_one_line_reading_still_works_and_nothing_is_lost(tmp_path):
+    corpus = _corpus(tmp_path)
+    assert CliRunner().invoke(main, ["ingest", "--quiet", str(corpus)]).exit_code == 0
+    more = tmp_path / "more"
+    more.mkdir()
+    _write(more / "c.md", "Tiny Recurrent Memory", "A small memory helps recurrence.")
+    mount, data = tmp_path / "mnt", tmp_path / "mnt" / "data"
+    mount.mkdir()
+    q = sandbox.quote
+    paperbot = " ".join(q(part) for part in sandbox.paperbot_command())
+    result = sandbox.in_namespace(f"""
+        mount -t tmpfs -o size=16m tmpfs {q(str(mount))}
+        cp -a {q(str(tmp_path / 'data'))} {q(str(data))}
+        dd if=/dev/zero of={q(str(mount / 'filler'))} bs=64k 2>/dev/null || true
+        {paperbot} ingest --quiet {q(str(more))} > {q(str(tmp_path / 'full.out'))} 2>&1 || echo "exit $?" >> {q(str(tmp_path / 'full.out'))}
+        {paperbot} papers > {q(str(tmp_path / 'papers.out'))}
+        rm {q(str(mount / 'filler'))}
+        {paperbot} ingest --quiet {q(str(more))} > {q(str(tmp_path / 'freed.out'))}
+        {paperbot} papers --json > {q(str(tmp_path / 'after.json'))}
+    """, data)
+    assert result.returncode == 0, result.stderr
+    full = (tmp_path / "full.out").read_text().splitlines()
+    assert full == [f"Error: cannot write the index in {data / 'chroma'}: no space left on the device; free some "
+                    "space or make it writable, or point PAPERBOT_DATA_DIR at a directory that is (nothing "
+                    "already indexed is lost)", "exit 1"]
+    assert "2 papers." in (tmp_path / "papers.out").read_text()
+    assert "1 new" in (tmp_path / "freed.out").read_text()
+    assert sorted(p["title"] for p in json.loads((tmp_path / "after.json").read_text())) == [
+        "Contrastive Decoding Revisited", "Sparse Mixtures of Adapters", "Tiny Recurrent Memory"]
+
+
+@needs_namespaces
+def test_disk_filling_up_during_an_ingest_is_one_line_and_the_next_run_completes(tmp_path):
+    corpus = _corpus(tmp_path)
+    assert CliRunner().invoke(main, ["ingest", "--quiet", str(corpus)]).exit_code == 0
+    more = tmp_path / "more"
+    more.mkdir()
+    for i in range(100):
+        _write(more / f"p{i:03d}.md", f"Paper Number {i} About Things", f"A short summary {i} of many things.")
+    mount, data = tmp_path / "mnt", tmp_path / "mnt" / "data"
+    mount.mkdir()
+    q = sandbox.quote
+    paperbot = " ".join(q(part) for part in sandbox.paperbot_command())
+    check = ("from paperbot.config import load_settings; from paperbot.retrieval.library import Library; "
+             "lib = Library(load_settings()); chunks = lib.store.chunks(); "
+             "print(len(lib.papers()), len(chunks) == len({c.id for c in chunks}), "
+             "{c.paper_id for c in chunks} == {p.id for p in lib.papers()})")
+    result = sandbox.in_namespace(f"""
+        mount -t tmpfs -o size=16m tmpfs {q(str(mount))}
+        cp -a {q(str(tmp_path / 'data'))} {q(str(data))}
+        free=$(df -k --output=avail {q(str(mount))} | tail -1)
+        # room to open the index (over 1 MB), not to write 100 papers into it
+        dd if=/dev/zero of={q(str(mount / 'filler'))} bs=1k count=$((free - 1300)) 2>/dev/null
+        {paperbot} ingest --quiet {q(str(more))} > {q(str(tmp_path / 'full.out'))} 2>&1 || echo "exit $?" >> {q(str(tmp_path / 'full.out'))}
+        mount -o remount,size=64m {q(str(mount))}
+        {paperbot} ingest --quiet {q(str(more))} > {q(str(tmp_path / 'again.out'))} 2>&1
+        {q(sys.executable)} -c {q(check)} > {q(str(tmp_path / 'check.out'))}
+    """, data)
+    assert result.returncode == 0, result.stderr
+    full = (tmp_path / "full.out").read_text().splitlines()
+    assert len(full) == 2 and full[1] == "exit 1", full
+    assert full[0].startswith(f"Error: cannot write the index in {data / 'chroma'}: no space left on the device")
+    assert "Traceback" not in (tmp_path / "full.out").read_text()
+    assert "Indexed" in (tmp_path / "again.out").read_text()
+    assert (tmp_path / "check.out").read_text().split() == ["102", "True", "True"]  # none lost, none twice
+
+
+def test_a_named_file_of_an_unsupported_type_is_a_clear_error(tmp_path):
+    (tmp_path / "slides.pptx").write_bytes(b"PK")
+    result = CliRunner().invoke(main, ["ingest", "--quiet", str(tmp_path / "slides.pptx")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith(f"Error: {tmp_path / 'slides.pptx'}: unsupported file type '.pptx'")

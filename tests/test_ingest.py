@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import socket
+import subprocess
+import time
 
 import pytest
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -11,7 +16,7 @@ from paperbot.config import load_settings
 from paperbot.retrieval.chunking import Chunker
 from paperbot.retrieval.ingest import DuplicatePaperError
 from paperbot.retrieval.library import Library
-from paperbot.retrieval.store import EmbedderMismatchError, IndexStore
+from paperbot.retrieval.store import ChunkingMismatchError, EmbedderMismatchError, IndexStore
 from paperbot.retrieval.types import Paper, paper_id_for
 
 
@@ -115,13 +120,23 @@ def test_interrupted_ingest_recovers_on_rerun(library, corpus, monkeypatch):
     assert {c.paper_id for c in chunks} == {p.id for p in papers}  # nothing missing, no orphans
 
 
-def test_orphan_chunks_are_invisible_and_cleaned(library, corpus):
+def test_orphan_chunks_are_invisible_and_cleaned(library, corpus, monkeypatch):
     library.ingest([corpus])
-    victim = library.papers()[0]
-    library.store._papers.delete(ids=[victim.id])  # as if killed between chunks and record
-    assert all(hit.paper.id != victim.id for hit in library.searcher.search(victim.text[:200]).hits)
+    _write(corpus / "d.md", "Orphaned Attention", "Attention heads that lost their record. " * 20)
+
+    def killed(*args, **kwargs):  # chunks written, the paper's record (the commit marker) never
+        raise KeyboardInterrupt("killed half-way")
+
+    monkeypatch.setattr(library.store._papers, "upsert", killed)
+    with pytest.raises(KeyboardInterrupt):
+        library.ingest([corpus])
+    monkeypatch.undo()
+    orphan_id = paper_id_for("d.md", "Orphaned Attention")
+    assert orphan_id in {c.paper_id for c in library.store.chunks()}
+    assert all(hit.paper.id != orphan_id for hit in library.searcher.search("attention heads lost record").hits)
+    (corpus / "d.md").unlink()  # and the file is gone before the next run: its chunks must not linger
     report = library.ingest([corpus])
-    assert report.added == [victim.id]
+    assert report.unchanged == 3 and not report.added
     chunks = library.store.chunks()
     assert len(chunks) == len({c.id for c in chunks})
     assert {c.paper_id for c in chunks} == {p.id for p in library.papers()}
@@ -244,3 +259,186 @@ def test_writes_larger_than_a_chroma_batch(library):
     store.upsert_papers(items("second"))  # replacing them all goes through batched deletes
     chunks = store.chunks()
     assert len(chunks) == count and all(c.text.startswith("second") for c in chunks)
+
+
+# -- skipping unchanged files, duplicates, identity, bad input --------------------------------
+
+
+def test_unchanged_files_are_not_parsed_again(library, corpus, monkeypatch):
+    library.ingest([corpus])
+    monkeypatch.setattr("paperbot.retrieval.ingest.load_file",
+                        lambda *a, **k: pytest.fail("an unchanged file was parsed again"))
+    again = Library(library.settings).ingest([corpus])  # another process: only the index remembers
+    assert (again.files_read, again.unchanged, again.chunks_embedded) == (0, 3, 0)
+    monkeypatch.undo()
+
+    old_mtime = (corpus / "a.md").stat().st_mtime_ns
+    os.utime(corpus / "a.md", ns=(old_mtime + 10**9, old_mtime + 10**9))  # touched: same content
+    touched = library.ingest([corpus])
+    assert (touched.files_read, touched.unchanged, touched.chunks_embedded) == (0, 3, 0)
+
+    _write(corpus / "b.md", "Contrastive Decoding Revisited", "Now about amateur models only.")
+    edited = library.ingest([corpus])
+    assert edited.files_read == 1 and len(edited.updated) == 1 and edited.unchanged == 2
+
+
+def test_a_rewrite_within_the_same_clock_tick_is_noticed(library, corpus):
+    library.ingest([corpus])
+    before = (corpus / "c.md").stat()
+    text = (corpus / "c.md").read_text()
+    (corpus / "c.md").write_text(text.replace("small memory", "tiny memory"))  # same size
+    os.utime(corpus / "c.md", ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same mtime
+    report = library.ingest([corpus])
+    assert report.files_read == 1 and len(report.updated) == 1
+    assert "tiny memory" in next(p.text for p in library.papers() if p.title == "Tiny Recurrent Memory")
+
+
+def test_a_changed_sidecar_rereads_its_file_and_a_retitled_paper_replaces_the_old_one(library, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "week1.txt").write_text("Routing tokens to two experts keeps compute flat.\n")
+    sidecar = folder / "week1.meta.yaml"
+    sidecar.write_text("papers:\n  - match: Routing tokens\n    title: Switch Transformers\n")
+    library.ingest([folder])
+    sidecar.write_text("papers:\n  - match: Routing tokens\n    title: Mixture of Experts Routing\n")
+    report = library.ingest([folder])
+    assert report.files_read == 1 and len(report.added) == 1 and len(report.removed) == 1
+    assert [p.title for p in library.papers()] == ["Mixture of Experts Routing"]
+    assert {c.paper_id for c in library.store.chunks()} == {p.id for p in library.papers()}
+
+
+def test_duplicate_titles_in_one_run_index_the_first_file_and_name_the_second(library, corpus):
+    _write(corpus / "d.md", "sparse mixtures of ADAPTERS!", "A second summary of the adapters paper.")
+    report = library.ingest([corpus])
+    assert len(report.added) == 3 and len(report.failed) == 1
+    assert report.failed[0].startswith(f"{corpus / 'd.md'}:4: duplicate title “sparse mixtures of ADAPTERS!”")
+    assert f"already indexed from {corpus / 'a.md'}:5;" in report.failed[0]  # line 5: a.md also sets a presenter
+    adapters = [p for p in library.papers() if "adapters" in p.title.lower()]
+    assert [p.path for p in adapters] == [str(corpus / "a.md")]
+    again = library.ingest([corpus])  # still reported while both files hold the title
+    assert again.failed == report.failed and len(library.papers()) == 3
+    _write(corpus / "d.md", "Adapters, Revisited", "A second summary of the adapters paper.")
+    fixed = library.ingest([corpus])
+    assert not fixed.failed and fixed.added and len(library.papers()) == 4
+
+
+def test_the_paper_already_indexed_wins_a_duplicate_title(library, corpus):
+    library.ingest([corpus])
+    _write(corpus / "0-first-in-path-order.md", "Tiny  recurrent memory", "Another take on small memories.")
+    report = library.ingest([corpus])
+    assert report.failed == [f"{corpus / '0-first-in-path-order.md'}:4: duplicate title “Tiny recurrent memory”: "
+                             f"already indexed from {corpus / 'c.md'}:4; this one is not (change one title or "
+                             "remove one file)"]
+    assert next(p for p in library.papers() if p.title == "Tiny Recurrent Memory").path == str(corpus / "c.md")
+    assert library.has_title("TINY recurrent-memory") and not library.has_title("Tiny Recurrent Memories")
+
+
+def test_duplicate_lookups_find_papers_indexed_before_titles_were_keyed(library, corpus):
+    library.ingest([corpus])
+    store = library.store
+    got = store._papers.get(include=["metadatas"])
+    store._papers.update(ids=got["ids"], metadatas=[{**m, "title_key": "unkeyed"} for m in got["metadatas"]])
+    _set_metadata_without(store, "title_keys")  # as an index written before the key existed
+    fresh = Library(library.settings)
+    assert fresh.has_title("contrastive decoding revisited")
+    with pytest.raises(DuplicatePaperError):
+        fresh.add_paper(Paper(id=paper_id_for("slack", "x"), title="Contrastive Decoding, Revisited",
+                              text="Again.", source="slack"))
+
+
+def _set_metadata_without(store, key):
+    collection = store._client.get_collection(store._papers_name)
+    kept = {k: v for k, v in (collection.metadata or {}).items() if k != key and not k.startswith("hnsw:")}
+    collection.modify(metadata=kept)
+
+
+def test_changed_chunking_is_refused_with_the_command_to_run(library, corpus):
+    library.ingest([corpus])
+    chunks_before = _chunk_ids(library)
+    changed = Library(load_settings(data_dir=library.settings.data_dir, retrieval={"chunk_size": 300}))
+    with pytest.raises(ChunkingMismatchError) as caught:
+        changed.ingest([corpus])
+    message = str(caught.value)
+    assert "chunks of 200 tokens overlapping by 30" in message and "chunks of 300 tokens" in message
+    assert "paperbot ingest --reindex" in message and "PAPERBOT_RETRIEVAL__CHUNK_SIZE" in message
+    with pytest.raises(ChunkingMismatchError):
+        changed.add_paper(Paper(id=paper_id_for("slack", "New"), title="New", text="New text.", source="slack"))
+    assert _chunk_ids(library) == chunks_before  # nothing mixed in
+    assert len(changed.papers()) == 3  # reading is not refused: the chunks are still valid answers
+    changed.drop_index()
+    rebuilt = changed.ingest([corpus])
+    assert len(rebuilt.added) == 3 and rebuilt.files_read == 3  # the file records went with the index
+
+
+def test_bad_files_are_named_and_everything_else_is_indexed(tmp_path, corpus):
+    library = Library(load_settings(data_dir=tmp_path / "data", ingest={"max_paper_chars": 5000}))
+    library.ingest([corpus])
+    (corpus / "bad-date.md").write_text("---\ntitle: Leap Day\nadded: 2024-02-30\n---\nBody.\n")
+    (corpus / "bad-type.md").write_text("---\ntitle: {x: y}\n---\nBody.\n")
+    (corpus / "long.md").write_text("---\ntitle: Long\n---\n" + "Words upon words. " * 400 + "\n")
+    with (corpus / "huge.txt").open("wb") as handle:
+        handle.truncate(50_000_000)  # sparse: skipped on its size, never read
+    _write(corpus / "b.md", "Contrastive Decoding Revisited", "---broken", added="[unclosed")  # was indexed
+    _write(corpus / "e.md", "Elastic Weight Consolidation", "Penalise moving important weights.")
+    report = library.ingest([corpus], prune=True)
+    assert report.added == [paper_id_for("e.md", "Elastic Weight Consolidation")]
+    assert sorted(problem.split(": ", 1)[0] for problem in report.failed) == sorted([
+        f"{corpus / 'b.md'}:4", f"{corpus / 'bad-date.md'}:3", f"{corpus / 'bad-type.md'}:2",
+        f"{corpus / 'huge.txt'}", f"{corpus / 'long.md'}:4"])
+    by_file = {problem.split(":", 1)[0]: problem for problem in report.failed}
+    assert "day is out of range" in by_file[str(corpus / "bad-date.md")]
+    assert "`title` must be text" in by_file[str(corpus / "bad-type.md")]
+    assert "skipped: too large (50.0 MB; the limit is 5 MB" in by_file[str(corpus / "huge.txt")]
+    assert "skipped: too large (a summary of 7,200 characters; the limit is 5,000" in by_file[str(corpus / "long.md")]
+    # Nothing lost: the paper of the file that broke is still there (even with --prune).
+    assert {p.title for p in library.papers()} == {"Sparse Mixtures of Adapters", "Contrastive Decoding Revisited",
+                                                   "Tiny Recurrent Memory", "Elastic Weight Consolidation"}
+
+
+def test_a_clean_ingest_does_not_scan_the_index_for_leftovers(library, corpus, monkeypatch):
+    library.ingest([corpus])
+    monkeypatch.setattr(IndexStore, "_scan_and_clean", lambda self: pytest.fail("scanned without a reason"))
+    assert library.ingest([corpus]).unchanged == 3
+
+
+def test_an_index_made_before_file_records_is_scanned_once(library, corpus):
+    library.ingest([corpus])
+    victim = library.papers()[0]
+    library.store._papers.delete(ids=[victim.id])  # leftovers of a crash from before write markers
+    library.store._client.delete_collection(f"{library.settings.chroma.collection}_files")
+    report = Library(library.settings).ingest([corpus])
+    assert report.added == [victim.id] and report.files_read == 3
+    chunks = library.store.chunks()
+    assert len(chunks) == len({c.id for c in chunks})
+    assert {c.paper_id for c in chunks} == {p.id for p in library.papers()}
+
+
+def test_a_running_writers_chunks_are_not_taken_for_leftovers(library, corpus):
+    library.ingest([corpus])
+    store = library.store
+    chunker = Chunker(library.settings.retrieval)
+
+    def chunks_without_record(title):  # what a writer half-way through adding a paper has written
+        paper = Paper(id=paper_id_for("slack", title), title=title, text=f"{title} in a few words.", source="slack")
+        nodes = chunker.nodes(paper)
+        for node in nodes:
+            node.embedding = library.embedder.get_text_embedding(node.text)
+        store._vectors.add(nodes)
+        return paper.id
+
+    def marker(pid, paper_ids):
+        store._files._collection.upsert(ids=[f"write:{pid}"], embeddings=[[0.0]], metadatas=[{
+            "write_started": time.time(), "writer": json.dumps([socket.gethostname(), pid, paper_ids])}])
+
+    running = chunks_without_record("Still Being Written")
+    marker(os.getppid(), [running])  # a live process (our parent) is writing it right now
+    crashed = chunks_without_record("Never Finished")
+    gone = subprocess.Popen(["true"])  # its pid is free again once it has been waited for
+    gone.wait()
+    marker(gone.pid, [crashed])
+
+    report = Library(library.settings).ingest([corpus])
+    assert report.unchanged == 3
+    left = {c.paper_id for c in store.chunks()}
+    assert running in left and crashed not in left
+    assert [m.id for m in store._files.unfinished_writes()] == [f"write:{os.getppid()}"]

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from paperbot.retrieval.loaders import CorpusFormatError, corpus_files, load_file, paper_from_text
+from paperbot.retrieval.loaders import (
+    CorpusFormatError,
+    InputLimits,
+    TooLargeError,
+    corpus_files,
+    load_file,
+    paper_from_text,
+)
 from paperbot.retrieval.types import Paper, paper_id_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -520,3 +527,139 @@ def test_blog_paper_without_presenter_does_not_borrow_the_next_one(tmp_path):
     first, second = load_file(path)
     assert (first.authors, first.presenter, first.text) == (("Rewon Child", "Scott Gray"), None, "Short summary.")
     assert (second.title, second.presenter) == ("Longformer", "Kim")
+
+
+# -- metadata values, YAML, input limits ------------------------------------------------------
+
+
+def _front_matter_file(tmp_path: Path, front: str, body: str = "The summary.\n") -> Path:
+    path = tmp_path / "paper.md"
+    path.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
+    return path
+
+
+def test_impossible_date_names_its_file_and_line(tmp_path):
+    path = _front_matter_file(tmp_path, "title: Contrastive Decoding\nauthors: [A, B]\nadded: 2024-02-30\n")
+    with pytest.raises(CorpusFormatError) as caught:
+        load_file(path)
+    assert (caught.value.path, caught.value.line) == (str(path), 4)
+    assert str(caught.value).startswith(f"{path}:4: bad `added` value '2024-02-30'")
+    assert "day is out of range" in str(caught.value)
+
+
+def test_impossible_date_in_a_sidecar_names_the_sidecar_line(tmp_path):
+    copy = tmp_path / SHORTSCIENCE.name
+    shutil.copy(SHORTSCIENCE, copy)
+    sidecar = tmp_path / "shortscience-summaries.meta.yaml"
+    sidecar.write_text("papers:\n  - match: This is follow-up work\n    title: Identity Mappings\n"
+                       "    added: 2023-13-01\n", encoding="utf-8")
+    with pytest.raises(CorpusFormatError) as caught:
+        load_file(copy)
+    assert (caught.value.path, caught.value.line) == (str(sidecar), 4)
+    assert "bad `added` value '2023-13-01'" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("front", "line", "reason"),
+    [
+        ("title: {x: y}\n", 2, "`title` must be text, not a mapping"),
+        ("title: T\npresenter: [Ada, Grace]\n", 3, "`presenter` must be text, not a list"),
+        ("title: T\nurl:\n  href: https://example.org\n", 3, "`url` must be text, not a mapping"),
+        ("title: T\nauthors:\n  - Ada\n  - {name: Grace}\n", 3, "each of `authors` must be a name"),
+        ("title: T\nadded: {day: 3}\n", 3, "bad `added` value"),
+    ],
+)
+def test_wrong_front_matter_types_name_their_line(tmp_path, front, line, reason):
+    path = _front_matter_file(tmp_path, front)
+    with pytest.raises(CorpusFormatError) as caught:
+        load_file(path)
+    assert (caught.value.path, caught.value.line) == (str(path), line)
+    assert reason in str(caught.value)
+
+
+def test_metadata_values_are_the_text_as_written(tmp_path):
+    path = _front_matter_file(tmp_path, "title: 1984\npresenter: no\nauthors: [3.10, Null Hypothesis]\n"
+                                        "added: 2024-02-29\n")
+    (paper,) = load_file(path)
+    assert paper.title == "1984" and paper.presenter == "no"
+    assert paper.authors == ("3.10", "Null Hypothesis")  # not 3.1, not None
+    assert paper.added == datetime(2024, 2, 29, tzinfo=timezone.utc)
+
+
+def test_front_matter_is_parsed_once_with_libyaml(tmp_path, monkeypatch):
+    import yaml
+
+    from paperbot.retrieval.loaders import metadata
+
+    if yaml.__with_libyaml__:
+        assert issubclass(metadata.MetadataLoader, yaml.CSafeLoader)
+    parses = []
+    real = metadata.MetadataLoader.get_single_node
+    monkeypatch.setattr(metadata.MetadataLoader, "get_single_node", lambda self: parses.append(1) or real(self))
+    for name in ("load", "safe_load", "compose"):  # no second parse through PyYAML's module functions
+        monkeypatch.setattr(yaml, name, lambda *a, **k: pytest.fail("YAML parsed a second time"))
+    (paper,) = load_file(LOADER_FIXTURES / "front_matter.md")
+    assert paper.title == "Attention Is All You Need" and len(parses) == 1
+    assert len(load_file(SHORTSCIENCE)) == 5 and len(parses) == 2  # the sidecar: once too
+
+
+def test_file_over_the_size_limit_is_skipped(tmp_path):
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as handle:  # 50 MB, sparse: nothing of it needs to be read
+        handle.truncate(50_000_000)
+    with pytest.raises(TooLargeError) as caught:
+        load_file(path, InputLimits(max_file_bytes=5_000_000))
+    assert str(caught.value) == (f"{path}: skipped: too large (50.0 MB; the limit is 5 MB, "
+                                 "set by PAPERBOT_INGEST__MAX_FILE_MB)")
+
+
+def test_summary_over_the_character_limit_is_skipped(tmp_path):
+    path = tmp_path / "scale-ai-reading-group.txt"
+    path.write_text("Intro.\n\nShort Paper\nAuthors: A Presenter:B\nA short summary.\n\n"
+                    "Long Paper\nAuthors: C Presenter:D\n" + "A long summary sentence. " * 100 + "\n", encoding="utf-8")
+    assert len(load_file(path, InputLimits(max_paper_chars=5000))) == 2
+    with pytest.raises(TooLargeError) as caught:
+        load_file(path, InputLimits(max_paper_chars=1000))
+    assert (caught.value.path, caught.value.line) == (str(path), 7)
+    assert "skipped: too large (a summary of 2,500 characters; the limit is 1,000" in str(caught.value)
+    assert "PAPERBOT_INGEST__MAX_PAPER_CHARS" in str(caught.value)
+
+
+def test_pdf_over_the_character_limit_stops_extracting_pages(tmp_path, monkeypatch):
+    from pypdf import PageObject
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "book.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for page in range(30):
+        pdf.drawString(72, 800, f"Page {page} of a long book that nobody summarised for the reading group.")
+        pdf.showPage()
+    pdf.save()
+    extracted = []
+    real = PageObject.extract_text
+    monkeypatch.setattr(PageObject, "extract_text", lambda self, *a, **k: extracted.append(1) or real(self, *a, **k))
+    assert "Page 29" in load_file(path, InputLimits(max_paper_chars=100_000))[0].text
+    extracted.clear()
+    with pytest.raises(TooLargeError, match=r"more than 500 characters; the limit is 500"):
+        load_file(path, InputLimits(max_paper_chars=500))
+    assert len(extracted) < 10  # stopped at the limit, not after all 30 pages
+
+
+def test_long_line_of_image_markers_is_parsed_in_linear_time(tmp_path):
+    import signal
+
+    path = tmp_path / "shortscience-summaries.txt"
+    junk = "![" * 200_000  # an unbounded `!\[[^\]]*\]` rescans the rest of the line from each `![`
+    path.write_text(f"[link]\nA summary. ![]() |\n[link]\n{junk}\n", encoding="utf-8")
+
+    def hung(*_):
+        raise TimeoutError("parsing a long line took over 20 s: a regular expression backtracks")
+
+    signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)  # a hang guard, not a timing goal: linear time is milliseconds, quadratic hours
+    try:
+        first, second = load_file(path)
+    finally:
+        signal.alarm(0)
+    assert first.text == "A summary." and second.text == junk

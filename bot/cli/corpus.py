@@ -25,18 +25,23 @@ def _library(ctx: click.Context):
 def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bool, quiet: bool) -> None:
     """Index papers from PATHS (files or folders; default: the shipped corpus).
 
-    Incremental: unchanged papers are not re-embedded, changed ones are replaced. Supported:
-    .txt/.md (optional YAML front matter: title, authors, presenter, url, added) and .pdf.
+    Incremental: unchanged files are not even read again, unchanged papers are not re-embedded,
+    changed ones are replaced. Supported: .txt/.md (optional YAML front matter: title, authors,
+    presenter, url, added) and .pdf. A file that cannot be ingested (unparsable, too large, a
+    title already indexed) is reported with its file and line; the others are still ingested.
     """
     from paperbot.retrieval.embeddings import EmbedderError
+    from paperbot.retrieval.loaders import CorpusFormatError
     from paperbot.retrieval.store import StoreError
 
-    library = _library(ctx)
+    from paperbot.retrieval.library import Library
+
+    library = Library(get_settings(ctx), for_writing=True)
     try:
         if reindex:
             library.drop_index()
         report = library.ingest(list(paths), prune=prune, progress=not quiet)
-    except (StoreError, EmbedderError, FileNotFoundError) as exc:
+    except (StoreError, EmbedderError, FileNotFoundError, CorpusFormatError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"Indexed {report.papers_indexed} paper(s) ({len(report.added)} new, {len(report.updated)} changed), "
@@ -46,7 +51,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bo
     if report.failed:
         for problem in report.failed:
             click.echo(f"error: {problem}", err=True)
-        raise click.ClickException(f"{len(report.failed)} file(s) could not be ingested (see above); the rest were.")
+        raise click.ClickException(f"{len(report.failed)} problem(s) above: what they name was not ingested; "
+                                   "everything else was.")
 
 
 @click.command()

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
+from paperbot.retrieval.loaders.errors import CorpusFormatError
 from paperbot.retrieval.types import Paper, paper_id_for
 
 # Sentence-ending punctuation, optionally followed by closing quotes/brackets.
@@ -14,6 +15,17 @@ _SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*\s*$")
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s|$)", re.S)
 _AUTHOR_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
 DERIVED_TITLE_MAX = 80
+
+
+def read_text(path: Path) -> str:
+    """A text file as str with `\n` line ends; a file that is not UTF-8 is an error naming the line."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise CorpusFormatError(path, line, f"not UTF-8 text ({error.reason})") from error
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def ends_sentence(line: str) -> bool:

@@ -1,4 +1,4 @@
-"""Paper metadata given by users (front matter, sidecars): validated, with the line of each key."""
+"""Paper metadata given by users (front matter, sidecars): parsed, validated, with the line of each key."""
 
 from __future__ import annotations
 
@@ -13,6 +13,26 @@ from paperbot.retrieval.loaders.common import optional_text, parse_added, split_
 from paperbot.retrieval.loaders.errors import CorpusFormatError
 
 FIELDS = ("title", "authors", "presenter", "url", "added", "added_by")
+TEXT_FIELDS = ("title", "presenter", "url", "added_by")
+
+# libyaml's parser when PyYAML was built with it (about ten times faster), else the pure-Python one.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+class MetadataLoader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
+    """Safe YAML where every plain scalar stays text except an empty value or `~` (null).
+
+    Metadata holds only text: `title: 1984` is the title "1984", not a number, and `added:
+    2024-02-30` reaches our own date check (which names the line) instead of failing inside
+    PyYAML's timestamp constructor.
+    """
+
+
+MetadataLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag == _NULL_TAG]
+    for first, resolvers in _SAFE_LOADER.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +48,25 @@ class PaperMetadata:
 
     def overrides(self) -> dict[str, object]:
         return {name: value for name in FIELDS if (value := getattr(self, name)) is not None}
+
+
+def parse_yaml(text: str, path: Path, first_line: int, what: str) -> tuple[yaml.Node | None, object]:
+    """(node, data) of a YAML document, parsed once; errors are CorpusFormatErrors at the file line.
+
+    `first_line` is the file line of the text's line 0; `what` names the block in messages.
+    """
+    loader = MetadataLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    except yaml.YAMLError as error:
+        raise yaml_error(path, error, first_line, what) from error
+    except (ValueError, TypeError) as error:  # an explicit tag PyYAML cannot build, e.g. `!!timestamp 2024-02-30`
+        raise CorpusFormatError(path, first_line, f"invalid value in the {what}: {error}") from error
+    except RecursionError as error:
+        raise CorpusFormatError(path, first_line, f"the {what} is nested too deeply") from error
+    finally:
+        loader.dispose()
 
 
 def key_lines(node: yaml.Node | None, first_line: int) -> dict[str, int]:
@@ -51,10 +90,20 @@ def read_metadata(
     try:
         added = parse_added(data.get("added"))
     except ValueError as error:
-        raise CorpusFormatError(path, lines.get("added", line), f"bad `added` value: {error}") from error
+        raise CorpusFormatError(
+            path, lines.get("added", line),
+            f"bad `added` value {data.get('added')!r}: {error} (expected a date such as 2024-02-29)",
+        ) from error
+    for name in TEXT_FIELDS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise CorpusFormatError(path, lines.get(name, line), f"`{name}` must be text, not {_kind(value)}")
     authors = data.get("authors")
     if authors is not None and not isinstance(authors, (str, list, tuple)):
         raise CorpusFormatError(path, lines.get("authors", line), "`authors` must be a list or a comma-separated string")
+    if isinstance(authors, (list, tuple)) and any(not isinstance(a, str) for a in authors if a is not None):
+        bad = next(a for a in authors if a is not None and not isinstance(a, str))
+        raise CorpusFormatError(path, lines.get("authors", line), f"each of `authors` must be a name, not {_kind(bad)}")
     return PaperMetadata(
         title=optional_text(data.get("title")),
         authors=split_authors(authors) if authors is not None else None,
@@ -63,6 +112,15 @@ def read_metadata(
         added=added,
         added_by=optional_text(data.get("added_by")),
     )
+
+
+def _kind(value: object) -> str:
+    """How a YAML value reads to the person who wrote it."""
+    if isinstance(value, Mapping):
+        return "a mapping (`key: value` pairs); quote it if it is text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"{value!r} ({type(value).__name__})"
 
 
 def yaml_error(path: Path, error: yaml.YAMLError, first_line: int, what: str) -> CorpusFormatError:

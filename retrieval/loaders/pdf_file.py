@@ -10,6 +10,7 @@ from pypdf.errors import PyPdfError
 
 from paperbot.retrieval.loaders.common import derive_title, make_paper, optional_text, split_authors
 from paperbot.retrieval.loaders.errors import CorpusFormatError
+from paperbot.retrieval.loaders.limits import InputLimits, TooLargeError, text_too_large
 from paperbot.retrieval.loaders.text_file import MAX_TITLE_LINE_CHARS
 from paperbot.retrieval.types import Paper
 
@@ -17,11 +18,13 @@ from paperbot.retrieval.types import Paper
 _PLACEHOLDER_TITLE = re.compile(r"(?i)^(?:untitled|microsoft word - .*|.*\.(?:docx?|tex|dvi|pdf))$")
 
 
-def load_pdf(path: Path) -> list[Paper]:
+def load_pdf(path: Path, limits: InputLimits = InputLimits()) -> list[Paper]:
     try:
         reader = PdfReader(path)
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = _page_texts(reader, path, limits)
         info = reader.metadata
+    except TooLargeError:
+        raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
         # pypdf raises a spread of error types on damaged files; all mean "cannot read this PDF".
         raise CorpusFormatError(path, None, f"unreadable PDF: {error}") from error
@@ -36,3 +39,14 @@ def load_pdf(path: Path) -> list[Paper]:
         title = first_line if len(first_line) <= MAX_TITLE_LINE_CHARS else derive_title(text)
     authors = split_authors(info.author) if info and info.author else ()
     return [make_paper(path, title=title, text=text, line=None, authors=authors)]
+
+
+def _page_texts(reader: PdfReader, path: Path, limits: InputLimits) -> list[str]:
+    """Each page's text; stops as soon as the text is over the limit (a book need not be read whole)."""
+    pages, chars = [], 0
+    for page in reader.pages:
+        pages.append(page.extract_text() or "")
+        chars += len(pages[-1])
+        if limits.max_paper_chars is not None and chars > limits.max_paper_chars:
+            raise text_too_large(path, None, limits, limits.max_paper_chars, more=True)
+    return pages

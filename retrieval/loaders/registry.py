@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
+from paperbot.retrieval.loaders.common import read_text
 from paperbot.retrieval.loaders.errors import CorpusFormatError
 from paperbot.retrieval.loaders.hf_daily_papers import looks_like_hf_daily, parse_hf_daily
+from paperbot.retrieval.loaders.limits import InputLimits, check_file_size, check_paper_sizes
 from paperbot.retrieval.loaders.pdf_file import load_pdf
 from paperbot.retrieval.loaders.reading_group_blog import looks_like_blog, parse_blog
 from paperbot.retrieval.loaders.shortscience import looks_like_shortscience, parse_shortscience
@@ -22,6 +24,10 @@ from paperbot.retrieval.loaders.text_file import has_front_matter, parse_text_fi
 from paperbot.retrieval.types import Paper
 
 TextParser = Callable[[str, Path], list[Paper]]
+
+# Bump when a loader reads the same file into other papers than before: files an ingest recorded
+# under another version are read again instead of being skipped as unchanged.
+LOADERS_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -41,20 +47,26 @@ SOURCE_FORMATS: dict[str, SourceFormat] = {
 
 # Everything else, by extension: text-like files are read as text first.
 TEXT_PARSERS: dict[str, TextParser] = {".txt": parse_text_file, ".md": parse_text_file, ".markdown": parse_text_file}
-BINARY_LOADERS: dict[str, Callable[[Path], list[Paper]]] = {".pdf": load_pdf}
+BINARY_LOADERS: dict[str, Callable[[Path, InputLimits], list[Paper]]] = {".pdf": load_pdf}
 
 
-def load_file(path: Path) -> list[Paper]:
-    """Parse one corpus file into papers; raises CorpusFormatError naming file and line."""
+def load_file(path: Path, limits: InputLimits = InputLimits()) -> list[Paper]:
+    """Parse one corpus file into papers; raises CorpusFormatError naming file and line.
+
+    A file or a summary over the limits raises TooLargeError (a CorpusFormatError) before
+    any costly work: the size is checked before reading, a PDF's text as pages are extracted.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
+    check_file_size(path, path.stat().st_size, limits)
     if suffix in BINARY_LOADERS:
-        papers = BINARY_LOADERS[suffix](path)
+        papers = BINARY_LOADERS[suffix](path, limits)
     elif suffix in TEXT_PARSERS:
-        text = _read_text(path)
+        text = read_text(path)
         papers = choose_parser(path, text)(text, path)
     else:
         raise CorpusFormatError(path, None, f"unsupported file type {path.suffix or '(none)'!r}")
+    check_paper_sizes(papers, path, limits)
     return apply_sidecar(papers, read_sidecar(sidecar_path(path)), sidecar_path(path))
 
 
@@ -71,13 +83,3 @@ def choose_parser(path: Path, text: str) -> TextParser:
     if fitting:
         return fitting[0].parse
     return TEXT_PARSERS[path.suffix.lower()]
-
-
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise CorpusFormatError(path, line, f"not UTF-8 text ({error.reason})") from error
-    return text.replace("\r\n", "\n").replace("\r", "\n")

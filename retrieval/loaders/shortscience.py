@@ -14,8 +14,10 @@ from paperbot.retrieval.loaders.common import derive_title, make_paper
 from paperbot.retrieval.types import Paper
 
 SEPARATOR = "[link]"
-# One or more markdown image placeholders, optionally closing a table cell with `|`.
-IMAGE_PLACEHOLDERS = re.compile(r"(?:[ \t]*!\[[^\]]*\]\([^)]*\))+(?:[ \t]*\|)?")
+# One or more markdown image placeholders, optionally closing a table cell with `|`. Alt text and
+# link are bounded: unbounded, a long line of `![` with no `]` makes every match attempt scan to
+# the end of the line (quadratic time).
+IMAGE_PLACEHOLDERS = re.compile(r"(?:[ \t]*!\[[^\]]{0,500}\]\([^)]{0,2000}\))+(?:[ \t]*\|)?")
 
 
 def looks_like_shortscience(text: str) -> bool:

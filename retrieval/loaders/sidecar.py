@@ -16,11 +16,9 @@ import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import yaml
-
-from paperbot.retrieval.loaders.common import collapse
+from paperbot.retrieval.loaders.common import collapse, read_text
 from paperbot.retrieval.loaders.errors import CorpusFormatError
-from paperbot.retrieval.loaders.metadata import PaperMetadata, key_lines, read_metadata, yaml_error
+from paperbot.retrieval.loaders.metadata import PaperMetadata, key_lines, parse_yaml, read_metadata
 from paperbot.retrieval.types import Paper, paper_id_for
 
 SIDECAR_SUFFIX = ".meta.yaml"
@@ -42,12 +40,8 @@ def read_sidecar(path: Path) -> list[SidecarEntry]:
     """The entries of a sidecar file (an empty list when the file does not exist)."""
     if not path.is_file():
         return []
-    text = path.read_text(encoding="utf-8-sig")
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise yaml_error(path, error, first_line=1, what="sidecar") from error
+    text = read_text(path)
+    root, data = parse_yaml(text, path, first_line=1, what="sidecar")
     if data is None:
         return []
     if not isinstance(data, dict) or set(data) != {"papers"} or not isinstance(data["papers"], list):

@@ -7,14 +7,14 @@ datetime), added_by. Without a title, the first markdown heading or first line i
 from __future__ import annotations
 
 import re
+from itertools import islice
 from pathlib import Path
 
-import yaml
 from frontmatter import YAMLHandler
 
 from paperbot.retrieval.loaders.common import derive_title, make_paper
 from paperbot.retrieval.loaders.errors import CorpusFormatError
-from paperbot.retrieval.loaders.metadata import PaperMetadata, key_lines, read_metadata, yaml_error
+from paperbot.retrieval.loaders.metadata import PaperMetadata, key_lines, parse_yaml, read_metadata
 from paperbot.retrieval.types import Paper
 
 _HANDLER = YAMLHandler()
@@ -71,7 +71,7 @@ def _split_front_matter(text: str, path: Path) -> tuple[PaperMetadata, str, int]
     """(metadata, body, file line where the body starts)."""
     if not has_front_matter(text):
         return PaperMetadata(), text, 1
-    boundaries = list(_HANDLER.FM_BOUNDARY.finditer(text))
+    boundaries = list(islice(_HANDLER.FM_BOUNDARY.finditer(text), 2))  # the opening and closing `---` only
     if len(boundaries) < 2:
         raise CorpusFormatError(path, 1, "front matter opened with `---` is never closed")
     opening, closing = boundaries[0], boundaries[1]
@@ -79,11 +79,7 @@ def _split_front_matter(text: str, path: Path) -> tuple[PaperMetadata, str, int]
     fm_start = _next_line(text, opening.start())
     fm_text = text[fm_start:closing.start()]
     fm_line = text.count("\n", 0, fm_start) + 1  # file line of fm_text's first line
-    try:
-        node = yaml.compose(fm_text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(fm_text)
-    except yaml.YAMLError as error:
-        raise yaml_error(path, error, first_line=fm_line, what="front matter") from error
+    node, data = parse_yaml(fm_text, path, first_line=fm_line, what="front matter")
     if data is None:
         data = {}
     if not isinstance(data, dict):
