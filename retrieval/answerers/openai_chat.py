@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 from collections.abc import Iterator
 
 import openai
@@ -143,7 +144,7 @@ class OpenAIChat:
         attempt = 0
         while True:
             deadline.check()
-            timeout = min(llm.timeout_s or llm.deadline, deadline.remaining() + GRACE_S)
+            timeout = min(llm.timeout_s or math.inf, deadline.remaining() + GRACE_S)
             request = self._client.chat.completions.with_streaming_response.create(**body, timeout=timeout)
             try:
                 return stack.enter_context(request)
