@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt import Assistant, BoltContext, Say, SetStatus, SetSuggestedPrompts, SetTitle
 from slack_sdk import WebClient
 
+from paperbot.bot.once import handle_once, message_key
 from paperbot.bot.replying import Deps, answer_in_thread
 
 SUGGESTED_PROMPTS = [
@@ -26,9 +27,13 @@ def build_assistant(deps: Deps) -> Assistant:
     def respond(payload: dict, client: WebClient, context: BoltContext, set_status: SetStatus,
                 set_title: SetTitle) -> None:
         question = payload.get("text", "")
-        set_title(question[:80] or "Question")
-        set_status("is reading the summaries…")
-        answer_in_thread(deps, client, channel=payload["channel"], thread_ts=payload["thread_ts"],
-                         question=question, team_id=context.team_id, user_id=payload.get("user"))
+
+        def reply() -> None:
+            set_title(question[:80] or "Question")
+            set_status("is reading the summaries…")
+            answer_in_thread(deps, client, channel=payload["channel"], thread_ts=payload["thread_ts"],
+                             question=question, team_id=context.team_id, user_id=payload.get("user"))
+
+        handle_once(deps.state, message_key(context.team_id, payload["channel"], payload["ts"]), reply)
 
     return assistant

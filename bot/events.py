@@ -7,6 +7,7 @@ import logging
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from paperbot.bot.once import handle_once, message_key
 from paperbot.bot.replying import Deps, answer_in_thread, question_text
 
 log = logging.getLogger(__name__)
@@ -23,23 +24,17 @@ def _allowed(deps: Deps, channel: str) -> bool:
     return not allowed or channel in allowed
 
 
-def _first_delivery(deps: Deps, body: dict) -> bool:
-    """Slack retries events it thinks failed: only the first delivery (on any replica) is answered."""
-    event_id = body.get("event_id")
-    return deps.state.claim_event(event_id) if event_id else True
-
-
 def register(app: App, deps: Deps) -> None:
     @app.event("app_mention")
-    def on_mention(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
-        if _from_a_bot(event) or not _allowed(deps, event["channel"]) or not _first_delivery(deps, body):
+    def on_mention(event: dict, client: WebClient, context: BoltContext) -> None:
+        if _from_a_bot(event) or not _allowed(deps, event["channel"]):
             return
-        answer_in_thread(deps, client, channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"],
-                         question=question_text(event.get("text", "")), team_id=context.team_id,
-                         user_id=event.get("user"))
+        handle_once(deps.state, message_key(context.team_id, event["channel"], event["ts"]), lambda: answer_in_thread(
+            deps, client, channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"],
+            question=question_text(event.get("text", "")), team_id=context.team_id, user_id=event.get("user")))
 
     @app.event("message")
-    def on_message(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+    def on_message(event: dict, client: WebClient, context: BoltContext) -> None:
         if _from_a_bot(event) or event.get("user") == context.bot_user_id:
             return
         channel = event.get("channel", "")
@@ -54,7 +49,6 @@ def register(app: App, deps: Deps) -> None:
                 return
         if not _allowed(deps, channel) and event.get("channel_type") != "im":
             return
-        if not _first_delivery(deps, body):
-            return
-        answer_in_thread(deps, client, channel=channel, thread_ts=thread_ts, question=question_text(text),
-                         team_id=context.team_id, user_id=event.get("user"))
+        handle_once(deps.state, message_key(context.team_id, channel, event["ts"]), lambda: answer_in_thread(
+            deps, client, channel=channel, thread_ts=thread_ts, question=question_text(text),
+            team_id=context.team_id, user_id=event.get("user")))

@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from paperbot.bot.once import UNDELIVERED
 from paperbot.bot.render import answer_message, apology_message, too_long_message
 from paperbot.retrieval.types import Answer
 
@@ -78,8 +79,12 @@ def answer_in_thread(deps: Deps, client: WebClient, *, channel: str, thread_ts: 
         question, channel=channel, thread_ts=thread_ts, answer=answer.answer,
         paper_ids=answer.paper_ids, abstained=answer.abstained)
     text, blocks = answer_message(answer, feedback_value=str(question_id))
-    if streamer is not None:
-        streamer.stop(blocks=blocks)
-    else:
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
+    try:
+        if streamer is not None:
+            streamer.stop(blocks=blocks)
+        else:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
+    except UNDELIVERED:
+        deps.state.forget_question(question_id)  # never reached the thread: not answered (see bot/once.py)
+        raise
     return answer

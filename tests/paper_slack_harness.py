@@ -9,8 +9,6 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-from socketserver import ThreadingMixIn
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
@@ -115,22 +113,11 @@ def start_fake_slack() -> tuple[FakeSlack, ThreadingHTTPServer]:
     return fake, server
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+def serve_bolt_app(app, settings):
+    """Serve the Bolt app over real HTTP (the production server and its Slack gate) on a free loopback port."""
+    from paperbot.bot.serve import serve_in_thread
 
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-def serve_bolt_app(app) -> tuple[str, WSGIServer]:
-    """Serve the Bolt app's /slack/events over real HTTP on a free loopback port."""
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-
-    server = make_server("127.0.0.1", 0, SlackRequestHandler(app), server_class=_ThreadingWSGIServer,
-                         handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    server = serve_in_thread(app, settings)
     return f"http://127.0.0.1:{server.server_port}/slack/events", server
 
 
@@ -191,7 +178,8 @@ def paper_app(shipped_library, tmp_path):
     fake, slack_server = start_fake_slack()
     slack_base = f"http://127.0.0.1:{slack_server.server_port}/"
     settings = load_settings(data_dir=shipped_library.settings.data_dir, corpus_dir=shipped_library.settings.corpus_dir,
-                             slack_api_url=slack_base + "api/", digest={"channel": "C9DIGEST"})
+                             slack_api_url=slack_base + "api/", digest={"channel": "C9DIGEST"},
+                             slack_signing_secret=SIGNING_SECRET)
     library = shipped_library
     asked = spy_on_questions(library)
     from paperbot.bot.state import State
@@ -201,7 +189,7 @@ def paper_app(shipped_library, tmp_path):
     deps = SimpleNamespace(settings=settings, library=library, state=state)
     for module in (commands, add_paper, home):
         module.register(app, deps)
-    url, app_server = serve_bolt_app(app)
+    url, app_server = serve_bolt_app(app, settings)
     fake.calls.clear()
 
     def paper_titled(prefix):

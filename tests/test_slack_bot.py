@@ -51,7 +51,7 @@ def bot(shipped_library, tmp_path):
     settings = _settings(tmp_path, slack_base, shipped_library.settings.data_dir)
     state = State(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     app = build_app(settings, shipped_library, state)
-    server = serve_in_thread(app)
+    server = serve_in_thread(app, settings)
     yield Bot(fake, f"http://127.0.0.1:{server.server_port}/slack/events", state, shipped_library, slack_base)
     server.shutdown()
     slack_server.shutdown()
@@ -122,8 +122,9 @@ def test_two_replicas_sharing_state_answer_once(bot, shipped_library, tmp_path):
     # A second replica: its own app and HTTP server, the same state database and Slack.
     first_post = bot.event(_mention("who wrote Reformer?", ts="1700000006.000100"), "EvReplica")
     assert first_post.status_code == 200
-    replica_app = build_app(bot_settings(bot), shipped_library, State(str(bot.state.engine.url)))
-    replica = serve_in_thread(replica_app)
+    replica_settings = bot_settings(bot)
+    replica_app = build_app(replica_settings, shipped_library, State(str(bot.state.engine.url)))
+    replica = serve_in_thread(replica_app, replica_settings)
     try:
         replica_url = f"http://127.0.0.1:{replica.server_port}/slack/events"
         Bot(bot.fake, replica_url, bot.state, shipped_library).event(
@@ -235,7 +236,7 @@ def test_llm_answer_streams_into_the_thread(shipped_library, tmp_path):
         settings = _settings(tmp_path, slack_base, shipped_library.settings.data_dir,
                              llm={"answerer": "openai", "base_url": llm.base_url, "model": "fake-chat"})
         app = build_app(settings, Library(settings), State(f"sqlite:///{tmp_path / 'state.sqlite3'}"))
-        server = serve_in_thread(app)
+        server = serve_in_thread(app, settings)
         try:
             Bot(fake, f"http://127.0.0.1:{server.server_port}/slack/events", None, None).event(
                 _mention("What does MuZero beat on Atari?", ts="1700000009.000100"), "EvStream")
