@@ -9,6 +9,7 @@ tables they lack.
 
 from __future__ import annotations
 
+import threading
 from contextlib import nullcontext
 from importlib import resources
 
@@ -23,6 +24,8 @@ from filelock import FileLock
 MIGRATIONS = resources.files("paperbot.bot") / "migrations"
 # Any fixed 64-bit number; it names paperbot's migration lock among the database's advisory locks.
 _ADVISORY_LOCK_KEY = 0x7061706572626F74  # "paperbot"
+# Alembic keeps the running migration in module-level proxies: one upgrade per process at a time.
+_IN_PROCESS = threading.Lock()
 
 
 def _config(connection: sa.Connection | None = None) -> Config:
@@ -52,7 +55,7 @@ def _file_lock(engine: sa.Engine):
 
 def migrate(engine: sa.Engine) -> str:
     """Upgrade the database to the newest schema (a no-op when it is current); returns the revision."""
-    with _file_lock(engine), engine.begin() as conn:
+    with _IN_PROCESS, _file_lock(engine), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Held until this transaction ends: replicas starting together upgrade one at a time.
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})

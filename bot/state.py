@@ -34,14 +34,14 @@ def _aware(moment: datetime) -> datetime:
 
 
 class State:
-    def __init__(self, url: str, *, claim_retention: timedelta = CLAIM_RETENTION):
+    def __init__(self, url: str, *, claim_retention: timedelta = CLAIM_RETENTION, prune_every: int = PRUNE_EVERY):
         parsed = sa.make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # pre-ping: a replica outlives database restarts and idle connections cut by the network
         self.engine = sa.create_engine(parsed, pool_pre_ping=True)
         self.revision = migrate(self.engine)
-        self.claim_retention = claim_retention
+        self.claim_retention, self.prune_every = claim_retention, prune_every
         self._claims = 0
 
     @classmethod
@@ -57,7 +57,7 @@ class State:
 
     def claim(self, key: str) -> bool:
         """True for the first caller (any replica) with this key, False for every other."""
-        if self._claims % PRUNE_EVERY == 0:
+        if self._claims % self.prune_every == 0:
             self.prune_claims()
         self._claims += 1
         try:
@@ -78,10 +78,6 @@ class State:
         with self.engine.begin() as conn:
             return conn.execute(processed_events.delete().where(processed_events.c.claimed_at < cutoff)).rowcount
 
-    def is_claimed(self, key: str) -> bool:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(processed_events.c.event_id)
-                                .where(processed_events.c.event_id == key)).first() is not None
 
     # -- questions ---------------------------------------------------------------------------
 
