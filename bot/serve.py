@@ -105,6 +105,13 @@ class HttpServer:
             self._thread.join(timeout=5)
 
 
+def socket_mode_handler(app: App, settings: Settings):
+    """Socket Mode: the app opens a websocket to Slack (no public URL); slack-sdk's built-in client."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+
+
 def http_server(app: App, settings: Settings, host: str, port: int, readiness: Readiness | None = None) -> HttpServer:
     """The production HTTP server for the app (port 0 picks a free one)."""
     return HttpServer(wsgi_app(app, settings, readiness), settings, host, port)

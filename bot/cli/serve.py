@@ -21,7 +21,7 @@ def serve(ctx: click.Context, host: str) -> None:
     from paperbot.bot.app import build_app
     from paperbot.bot.digest import start_digest_scheduler
     from paperbot.bot.readiness import replica_readiness
-    from paperbot.bot.serve import TokenError, check_tokens, http_server
+    from paperbot.bot.serve import TokenError, check_tokens, http_server, socket_mode_handler
     from paperbot.bot.state import State
     from paperbot.retrieval.library import Library
 
@@ -36,10 +36,8 @@ def serve(ctx: click.Context, host: str) -> None:
     app = build_app(settings, library, state)
     start_digest_scheduler(settings, library, state, state.engine, app.client)
     if mode == "socket":
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
         click.echo("paperbot: Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        socket_mode_handler(app, settings).start()
         return
     server = http_server(app, settings, host, settings.port, replica_readiness(library, state))
     click.echo(f"paperbot: HTTP mode on {host}:{server.server_port} (/slack/events, /healthz, /readyz)")
