@@ -145,3 +145,52 @@ def test_debug_logging_keeps_slack_payloads_out(served, caplog):
     assert MARKER in caplog.text  # the libraries did log the payloads at DEBUG…
     assert MARKER not in log_file.getvalue()  # …and none of it reached the log
     assert "httpcore" in log_file.getvalue()  # while other DEBUG records did
+
+
+@pytest.mark.server
+def test_not_ready_while_the_chroma_server_is_down(tmp_path):
+    """With a Chroma server (as replicas run it): ready while it answers, 503 once it is gone."""
+    import socket
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    from paperbot.retrieval.library import Library
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = subprocess.Popen([str(Path(sys.executable).with_name("chroma")), "run", "--path", str(tmp_path / "chroma"),
+                               "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    fake, slack_server = start_fake_slack()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "chroma run did not start"
+                time.sleep(0.2)
+        settings = load_settings(data_dir=tmp_path / "data", slack_api_url=f"http://127.0.0.1:{slack_server.server_port}/api/",
+                                 slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET,
+                                 chroma={"host": "127.0.0.1", "port": port})
+        library, state = Library(settings), State(settings.state_url)
+        library.store.count_chunks()  # connected at start-up, as `paperbot serve` does
+        server = serve_in_thread(build_app(settings, library, state), settings,
+                                 readiness=replica_readiness(library, state))
+        base = f"http://127.0.0.1:{server.server_port}"
+        try:
+            assert httpx.get(base + "/readyz", timeout=10).json() == {"index": "ok", "database": "ok"}
+            chroma.terminate()
+            chroma.wait(timeout=20)
+            ready = httpx.get(base + "/readyz", timeout=10)
+            assert ready.status_code == 503 and ready.json()["index"] in ("unreachable", "timed out")
+            assert ready.json()["database"] == "ok"
+            assert httpx.get(base + "/healthz", timeout=10).status_code == 200
+        finally:
+            server.shutdown()
+    finally:
+        chroma.kill()
+        slack_server.shutdown()
