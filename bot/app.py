@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 
 from paperbot.bot import add_paper, commands, events, feedback, home
 from paperbot.bot.assistant import build_assistant
-from paperbot.bot.once import claim_interactions
+from paperbot.bot.once import claim_deliveries
 from paperbot.bot.replying import Deps
 from paperbot.bot.slack_client import build_web_client
 from paperbot.config import Settings
@@ -22,7 +22,7 @@ def build_app(settings: Settings, library, state, *, client: WebClient | None = 
         request_verification_enabled=secret is not None,
     )
     deps = Deps(settings=settings, library=library, state=state)
-    app.use(claim_interactions(state))  # commands, clicks and forms run once across replicas
+    app.use(claim_deliveries(state))  # commands, clicks, forms and events run once across replicas
     app.use(build_assistant(deps))
     for surface in (events, feedback, commands, add_paper, home):
         surface.register(app, deps)

@@ -7,7 +7,8 @@ primary-key insert, atomic across replicas). Keys:
   team + channel + ts. Slack's retries carry the same message, and one message that arrives both
   as ``app_mention`` and as ``message`` is still one message;
 - a slash command, button click or form submission: its ``trigger_id`` (one per user action;
-  these carry no event id), else a digest of the whole payload.
+  these carry no event id), else a digest of the whole payload;
+- any other event (a thread or the Home tab opened …): its ``event_id``, which Slack's retries keep.
 
 When the reply cannot reach Slack after slack-sdk's own retries (rate limited throughout, Web API
 down, network gone), the claim is released, so Slack's redelivery is answered: never zero
@@ -33,6 +34,8 @@ UNDELIVERED = (SlackClientError, OSError)
 _MAX_KEY = 128  # the claims table's key column
 
 _INTERACTIONS = {"block_actions", "view_submission", "shortcut", "message_action"}
+# Events answered per message: their listeners claim the message once they decide to answer it.
+_MESSAGE_EVENTS = {"message", "app_mention"}
 
 
 def _bounded(key: str) -> str:
@@ -42,6 +45,16 @@ def _bounded(key: str) -> str:
 def message_key(team_id: str | None, channel: str, ts: str) -> str:
     """The key of a reply to one message."""
     return _bounded(f"message:{team_id or '-'}:{channel}:{ts}")
+
+
+def delivery_key(body: dict) -> str | None:
+    """The key claimed before any listener runs (None: claimed later, per message, or not at all)."""
+    if body.get("type") == "event_callback":
+        event_type = (body.get("event") or {}).get("type")
+        if event_type in _MESSAGE_EVENTS or not body.get("event_id"):
+            return None
+        return _bounded(f"event:{body['event_id']}")
+    return interaction_key(body)
 
 
 def interaction_key(body: dict) -> str | None:
@@ -73,14 +86,15 @@ def handle_once(state: Any, key: str, handle: Callable[[], object]) -> bool:
     return True
 
 
-def claim_interactions(state: Any):
-    """Bolt middleware: a command, click or submission delivered twice (to any replica) runs once.
+def claim_deliveries(state: Any):
+    """Bolt middleware: a command, click, submission or event delivered twice (to any replica) runs once.
 
-    Events pass through: their listeners claim the message they decide to answer.
+    Messages pass through: their listeners claim the message they decide to answer, and release
+    the claim if the answer never reached Slack.
     """
 
     def middleware(body: dict, next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002 (Bolt's name)
-        key = interaction_key(body)
+        key = delivery_key(body)
         if key is not None and not state.claim(key):
             log.info("%s was already handled (a duplicate delivery)", key)
             return BoltResponse(status=200, body="")  # acknowledged, nothing more to do

@@ -166,3 +166,16 @@ def test_a_feedback_click_delivered_twice_is_stored_once(replicas):
         rows = conn.execute(sa.select(feedback.c.question_id, feedback.c.user_id, feedback.c.helpful)).all()
     assert [tuple(r) for r in rows] == [(int(question_id), "U1ALICE", True)]
     assert len(replicas.fake.of("response_url")) == 1
+
+
+def test_a_retried_thread_start_greets_once_across_replicas(replicas):
+    started = {"type": "assistant_thread_started", "event_ts": "1700000700.000100",
+               "assistant_thread": {"user_id": "U1ALICE", "channel_id": "D1ALICE", "thread_ts": "1700000700.000100",
+                                    "context": {}}}
+    send_event(replicas.urls[0], started, "EvStarted")
+    replicas.fake.wait_for("assistant.threads.setSuggestedPrompts")
+    send_event(replicas.urls[1], started, "EvStarted", retry=1)
+    _settle()
+    assert len(replicas.fake.of("assistant.threads.setSuggestedPrompts")) == 1
+    (greeting,) = replicas.fake.of("chat.postMessage")
+    assert greeting.args["channel"] == "D1ALICE" and greeting.args["thread_ts"] == "1700000700.000100"
