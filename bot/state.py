@@ -16,6 +16,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from paperbot.bot.migrate import migrate
@@ -24,6 +26,7 @@ from paperbot.retrieval.types import Turn
 
 CLAIM_RETENTION = timedelta(days=1)  # Slack re-sends within minutes; a day is ample
 PRUNE_EVERY = 500  # claims between prunes of old claims (each replica counts its own)
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -60,9 +63,18 @@ class State:
         if self._claims % self.prune_every == 0:
             self.prune_claims()
         self._claims += 1
+        row = {"event_id": key, "claimed_at": _now()}
+        dialect = self.engine.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            # ON CONFLICT DO NOTHING: a taken claim is an answer, not an error in the server's log
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            statement = (insert(processed_events).values(**row).on_conflict_do_nothing()
+                         .returning(processed_events.c.event_id))  # a row back: this caller took it
+            with self.engine.begin() as conn:
+                return conn.execute(statement).first() is not None
         try:
             with self.engine.begin() as conn:
-                conn.execute(processed_events.insert().values(event_id=key, claimed_at=_now()))
+                conn.execute(processed_events.insert().values(**row))
             return True
         except IntegrityError:
             return False

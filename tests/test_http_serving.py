@@ -137,7 +137,7 @@ def test_debug_logging_keeps_slack_payloads_out(served, caplog):
     try:
         send_event(served.events, {"type": "app_mention", "user": "U1", "text": f"<@UBOT> who wrote Reformer? {MARKER}",
                                    "channel": "C1", "ts": "1700000500.000100"}, "EvDebug")
-        served.fake.wait_for("chat.postMessage")
+        served.fake.wait_for("chat.postMessage", timeout=60)
         send_command(served.events, f"ask who wrote Reformer {MARKER}", response_url=f"{served.base}/nowhere")
         time.sleep(1.0)
     finally:

@@ -48,7 +48,7 @@ def test_a_mention_over_socket_mode_is_acknowledged_and_answered_once(socket_bot
     payload = _mention_payload("who wrote Reformer?", "1700000600.000100", "EvSocket")
     first = socket.send_event(payload)
     socket.wait_for_ack(first)
-    (answer,) = fake.wait_for("chat.postMessage", timeout=20)
+    (answer,) = fake.wait_for("chat.postMessage", timeout=60)
     assert answer.args["channel"] == "C1READING" and answer.args["thread_ts"] == "1700000600.000100"
     assert "Nikita Kitaev" in answer.args["text"] + json.dumps(answer.args.get("blocks", []))
 

@@ -200,6 +200,23 @@ def test_a_claim_is_taken_once_and_can_be_released(empty_state_url):
     assert replica_a.claim("message:T1:C1:1.1") is False
 
 
+def test_replicas_claiming_at_the_same_moment_get_one_claim_between_them(empty_state_url):
+    replicas = [State(empty_state_url) for _ in range(3)]
+    for n in range(10):
+        barrier, outcomes = threading.Barrier(3), []
+
+        def claim(state, key=f"message:T1:C1:{n}.1"):
+            barrier.wait()
+            outcomes.append(state.claim(key))
+
+        threads = [threading.Thread(target=claim, args=(state,)) for state in replicas]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == [False, False, True]
+
+
 def _claim_at(state: State, key: str, when: datetime) -> None:
     with state.engine.begin() as conn:
         conn.execute(schema.processed_events.insert().values(event_id=key, claimed_at=when))
