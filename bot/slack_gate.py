@@ -36,7 +36,9 @@ def malformed(body: Any) -> str | None:
     if not isinstance(body, dict):
         return "the payload is not an object"
     for name in _OBJECT_FIELDS:
-        if name in body and not isinstance(body[name], dict) and not (name == "authorizations" and isinstance(body[name], list)):
+        value = body.get(name)
+        # null is allowed: Slack sends "team": null for some Enterprise Grid payloads
+        if value is not None and not isinstance(value, dict) and not (name == "authorizations" and isinstance(value, list)):
             return f"`{name}` is not an object"
     if "actions" in body and not (isinstance(body["actions"], list) and all(isinstance(a, dict) for a in body["actions"])):
         return "`actions` is not a list of objects"

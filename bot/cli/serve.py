@@ -1,4 +1,4 @@
-"""`paperbot serve`: run the Slack bot."""
+"""`paperbot serve` (run the Slack bot) and `paperbot migrate` (bring its state database up to date)."""
 
 from __future__ import annotations
 
