@@ -16,6 +16,7 @@ import logging
 from slack_bolt import App, Assistant, BoltContext, Say, SetStatus, SetSuggestedPrompts, SetTitle
 from slack_sdk import WebClient
 
+from paperbot.bot.once import handle_once, message_key
 from paperbot.bot.replying import Deps, answer_in_thread
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,14 @@ def build_assistant(deps: Deps) -> Assistant:
         if not channel or not thread_ts:
             return
         question = payload.get("text", "")
-        set_title(question[:80] or "Question")
-        set_status("is reading the summaries…")
-        answer_in_thread(deps, client, channel=channel, thread_ts=thread_ts,
-                         question=question, team_id=context.team_id, user_id=payload.get("user"))
+
+        def reply() -> None:
+            set_title(question[:80] or "Question")
+            set_status("is reading the summaries…")
+            answer_in_thread(deps, client, channel=channel, thread_ts=thread_ts,
+                             question=question, team_id=context.team_id, user_id=payload.get("user"))
+
+        handle_once(deps.state, message_key(context.team_id, channel, payload.get("ts") or thread_ts), reply)
 
     return assistant
 

@@ -17,37 +17,19 @@ from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperbot.config import Settings
 from paperbot.config.settings import DigestSettings
 from paperbot.bot.digest_render import digest_message
+from paperbot.bot.schema import digest_featured, digest_posts
 from paperbot.retrieval.digest import Digest, DigestPeriod
 
 log = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STALE_CLAIM = timedelta(minutes=15)  # a claim never completed (the poster died) may be taken over
-
-metadata = MetaData()
-digest_posts = Table(
-    "digest_posts",
-    metadata,
-    Column("period_key", String(16), primary_key=True),  # the unique claim: one post per period
-    Column("claimed_at", DateTime(timezone=True), nullable=False),
-    Column("posted_at", DateTime(timezone=True)),
-    Column("channel", String(64)),
-    Column("ts", String(32)),
-)
-digest_featured = Table(
-    "digest_featured",
-    metadata,
-    Column("period_key", String(16), primary_key=True),
-    Column("paper_id", String(128), primary_key=True),
-    Column("featured_at", DateTime(timezone=True), nullable=False),
-)
-
 
 def _aware(moment: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything stored here is UTC.
@@ -58,8 +40,7 @@ class DigestLedger:
     """Which periods were posted (or are being posted) and which papers were featured when."""
 
     def __init__(self, engine: Engine):
-        self.engine = engine
-        metadata.create_all(engine)
+        self.engine = engine  # the state's engine: its tables exist (migrated when the state opened)
 
     def claim(self, period_key: str, now: datetime) -> bool:
         """Take the period for posting; False when someone posted it or is posting it."""

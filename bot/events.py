@@ -11,6 +11,7 @@ import logging
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from paperbot.bot.once import handle_once, message_key
 from paperbot.bot.replying import Deps, answer_in_thread, question_text
 from paperbot.bot.thread_policy import ThreadPolicy, mentions_user
 
@@ -28,29 +29,23 @@ def _allowed(deps: Deps, channel: str) -> bool:
     return not allowed or channel in allowed
 
 
-def _first_delivery(deps: Deps, body: dict) -> bool:
-    """Slack retries events it thinks failed: only the first delivery (on any replica) is answered."""
-    event_id = body.get("event_id")
-    return deps.state.claim_event(event_id) if event_id else True
-
-
 def register(app: App, deps: Deps) -> None:
     policy = ThreadPolicy(deps.settings.slack.thread_replies, deps.state, deps.library)
 
     @app.event("app_mention")
-    def on_mention(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+    def on_mention(event: dict, client: WebClient, context: BoltContext) -> None:
         channel, ts = event.get("channel"), event.get("ts")
-        if not channel or not ts or _from_a_bot(event) or not _allowed(deps, channel) or not _first_delivery(deps, body):
+        if not channel or not ts or _from_a_bot(event) or not _allowed(deps, channel):
             return
         thread_ts = event.get("thread_ts") or ts
         if event.get("user"):
             deps.state.remember_asker(channel, thread_ts, event["user"])  # their follow-ups need no mention
-        answer_in_thread(deps, client, channel=channel, thread_ts=thread_ts,
-                         question=question_text(event.get("text", "")), team_id=context.team_id,
-                         user_id=event.get("user"))
+        handle_once(deps.state, message_key(context.team_id, channel, ts), lambda: answer_in_thread(
+            deps, client, channel=channel, thread_ts=thread_ts, question=question_text(event.get("text", "")),
+            team_id=context.team_id, user_id=event.get("user")))
 
     @app.event("message")
-    def on_message(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+    def on_message(event: dict, client: WebClient, context: BoltContext) -> None:
         channel, ts = event.get("channel"), event.get("ts")
         if not channel or not ts or _from_a_bot(event) or event.get("user") == context.bot_user_id:
             return
@@ -65,7 +60,6 @@ def register(app: App, deps: Deps) -> None:
             if not policy.answers(channel=channel, thread_ts=thread_ts, user=event.get("user"), text=text,
                                   bot_user_id=context.bot_user_id):
                 return
-        if not _first_delivery(deps, body):
-            return
-        answer_in_thread(deps, client, channel=channel, thread_ts=thread_ts, question=question_text(text),
-                         team_id=context.team_id, user_id=event.get("user"))
+        handle_once(deps.state, message_key(context.team_id, channel, ts), lambda: answer_in_thread(
+            deps, client, channel=channel, thread_ts=thread_ts, question=question_text(text),
+            team_id=context.team_id, user_id=event.get("user")))

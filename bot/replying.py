@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from paperbot.bot.once import UNDELIVERED
 from paperbot.bot.render import answer_message, apology_message, too_long_message
 from paperbot.bot.slack_text import escape, safe_url
 from paperbot.retrieval.types import Answer, Progress
@@ -137,10 +138,14 @@ def answer_in_thread(deps: Deps, client: WebClient, *, channel: str, thread_ts: 
         question, channel=channel, thread_ts=thread_ts, answer=answer.answer,
         paper_ids=answer.paper_ids, abstained=answer.abstained)
     message = answer_message(answer, feedback_value=str(question_id))
-    if cards is not None:
-        _deliver(client, cards, channel, thread_ts, answer, message)
-    else:
-        _post(client, channel, thread_ts, message)
+    try:
+        if cards is not None:
+            _deliver(client, cards, channel, thread_ts, answer, message)
+        else:
+            _post(client, channel, thread_ts, message)
+    except UNDELIVERED:
+        deps.state.forget_question(question_id)  # never reached the thread: not answered (see bot/once.py)
+        raise
     return answer
 
 

@@ -11,25 +11,16 @@ import json
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select
+
+from paperbot.bot.schema import shared_replies
 
 KEEP_FOR = timedelta(days=7)
-
-metadata = MetaData()
-shared_replies = Table(
-    "shared_replies",
-    metadata,
-    Column("key", String(32), primary_key=True),
-    Column("text", Text, nullable=False),
-    Column("blocks", Text, nullable=False),  # JSON list of Block Kit blocks
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
 
 
 class SharedReplies:
     def __init__(self, engine: Engine):
-        self.engine = engine
-        metadata.create_all(engine)
+        self.engine = engine  # the state's engine: its tables exist (migrated when the state opened)
 
     def keep(self, text: str, blocks: list[dict], now: datetime | None = None) -> str:
         now = now or datetime.now(timezone.utc)

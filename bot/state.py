@@ -1,7 +1,9 @@
 """The bot's state, in one SQL database (SQLite by default; PostgreSQL lets replicas share it).
 
-- processed events: Slack re-sends events; claiming the event id (a primary key) makes sure
-  exactly one replica answers each event once;
+The schema lives in ``schema.py`` and is migrated on open (``migrate.py``).
+
+- claims: Slack re-sends events; claiming a delivery's key (a primary key) makes sure exactly
+  one replica handles it once (see ``once.py``); claims older than a day are pruned;
 - the question log: what was asked where and what was cited (the digest and thread follow-ups
   read it; the digest never reads who asked);
 - feedback on answers;
@@ -12,61 +14,20 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from paperbot.bot.migrate import migrate
+from paperbot.bot.schema import feedback, greeted_users, processed_events, questions, thread_askers
 from paperbot.retrieval.types import Turn
 
-metadata = sa.MetaData()
-
-processed_events = sa.Table(
-    "processed_events", metadata,
-    sa.Column("event_id", sa.String(128), primary_key=True),
-    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-questions = sa.Table(
-    "questions", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.Column("channel", sa.String(64)),
-    sa.Column("thread_ts", sa.String(64)),
-    sa.Column("answer", sa.Text),
-    sa.Column("paper_ids", sa.Text),  # JSON list
-    sa.Column("abstained", sa.Boolean, default=False),
-    sa.Index("ix_questions_thread", "channel", "thread_ts"),
-)
-
-feedback = sa.Table(
-    "feedback", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("question_id", sa.Integer),
-    sa.Column("user_id", sa.String(64)),
-    sa.Column("helpful", sa.Boolean, nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
-
-
-# Who asked the bot (by mentioning it) in a channel thread. Kept apart from the question log,
-# which the digest reads: the digest never learns who asked.
-thread_askers = sa.Table(
-    "thread_askers", metadata,
-    sa.Column("channel", sa.String(64), primary_key=True),
-    sa.Column("thread_ts", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.String(64), primary_key=True),
-    sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-# People the bot greeted in its Messages tab; the primary key makes the greeting happen once
-# per person even when two replicas see the same first visit.
-greeted_users = sa.Table(
-    "greeted_users", metadata,
-    sa.Column("user_id", sa.String(64), primary_key=True),
-    sa.Column("greeted_at", sa.DateTime(timezone=True), nullable=False),
-)
+CLAIM_RETENTION = timedelta(days=1)  # Slack re-sends within minutes; a day is ample
+PRUNE_EVERY = 500  # claims between prunes of old claims (each replica counts its own)
 
 
 def _now() -> datetime:
@@ -78,28 +39,59 @@ def _aware(moment: datetime) -> datetime:
 
 
 class State:
-    def __init__(self, url: str):
-        if url.startswith("sqlite:///"):
-            from pathlib import Path
-
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(url, future=True)
-        metadata.create_all(self.engine)
+    def __init__(self, url: str, *, claim_retention: timedelta = CLAIM_RETENTION, prune_every: int = PRUNE_EVERY):
+        parsed = sa.make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # pre-ping: a replica outlives database restarts and idle connections cut by the network
+        self.engine = sa.create_engine(parsed, pool_pre_ping=True)
+        self.revision = migrate(self.engine)
+        self.claim_retention, self.prune_every = claim_retention, prune_every
+        self._claims = 0
 
     @classmethod
     def from_settings(cls, settings) -> "State":
         return cls(settings.state_url)
 
-    # -- events ------------------------------------------------------------------------------
+    def ping(self) -> None:
+        """Raise unless the database answers (for the readiness check)."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
 
-    def claim_event(self, event_id: str) -> bool:
-        """True for the first caller (any replica) with this event id, False for every other."""
+    # -- claims ------------------------------------------------------------------------------
+
+    def claim(self, key: str) -> bool:
+        """True for the first caller (any replica) with this key, False for every other."""
+        if self._claims % self.prune_every == 0:
+            self.prune_claims()
+        self._claims += 1
+        row = {"event_id": key, "claimed_at": _now()}
+        dialect = self.engine.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            # ON CONFLICT DO NOTHING: a taken claim is an answer, not an error in the server's log
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            statement = (insert(processed_events).values(**row).on_conflict_do_nothing()
+                         .returning(processed_events.c.event_id))  # a row back: this caller took it
+            with self.engine.begin() as conn:
+                return conn.execute(statement).first() is not None
         try:
             with self.engine.begin() as conn:
-                conn.execute(processed_events.insert().values(event_id=event_id, claimed_at=_now()))
+                conn.execute(processed_events.insert().values(**row))
             return True
         except IntegrityError:
             return False
+
+    def release(self, key: str) -> None:
+        """Give a claim back (the reply never reached Slack): the next delivery of it is handled."""
+        with self.engine.begin() as conn:
+            conn.execute(processed_events.delete().where(processed_events.c.event_id == key))
+
+    def prune_claims(self, now: datetime | None = None) -> int:
+        """Forget claims older than the retention window; returns how many."""
+        cutoff = (now or _now()) - self.claim_retention
+        with self.engine.begin() as conn:
+            return conn.execute(processed_events.delete().where(processed_events.c.claimed_at < cutoff)).rowcount
+
 
     # -- questions ---------------------------------------------------------------------------
 
@@ -111,6 +103,11 @@ class State:
                 text=text, asked_at=asked_at or _now(), channel=channel, thread_ts=thread_ts, answer=answer,
                 paper_ids=json.dumps(list(paper_ids)), abstained=abstained))
             return int(result.inserted_primary_key[0])
+
+    def forget_question(self, question_id: int) -> None:
+        """Drop a logged question whose answer never reached Slack (a redelivery logs it again)."""
+        with self.engine.begin() as conn:
+            conn.execute(questions.delete().where(questions.c.id == question_id))
 
     def questions_between(self, start: datetime, end: datetime) -> list[tuple[str, datetime]]:
         """Questions asked in [start, end]: text and time only, never who asked."""

@@ -188,6 +188,22 @@ class DigestSettings(_Section):
     )
 
 
+class HttpSettings(_Section):
+    max_body_bytes: int = Field(
+        1_000_000, ge=10_000, le=100_000_000,
+        description="Largest request body HTTP mode accepts (bytes); larger ones get 413 unread.",
+    )
+    backlog: int = Field(
+        1024, ge=16, le=65535,
+        description="Connections the kernel queues while every thread is busy (capped by net.core.somaxconn).",
+    )
+    threads: int = Field(8, ge=1, le=256, description="Threads serving HTTP requests.")
+    connection_limit: int = Field(
+        200, ge=1, le=10000, description="Open connections served at once; more wait in the backlog."
+    )
+    idle_timeout_s: int = Field(120, ge=1, le=3600, description="Seconds before an idle connection is closed.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PAPERBOT_",
@@ -236,6 +252,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
 
     @property
     def chroma_path(self) -> Path:

@@ -63,7 +63,7 @@ def main() -> None:
         library.ingest()
         library.ask("warm up")
         app = build_app(settings, library, State(settings.state_url))
-        url = f"http://127.0.0.1:{serve_in_thread(app).server_port}/slack/events"
+        url = f"http://127.0.0.1:{serve_in_thread(app, settings).server_port}/slack/events"
 
         # Sequential mentions: ack latency and mention-to-answer latency.
         acks, answers = [], []

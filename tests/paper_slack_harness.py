@@ -9,8 +9,6 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-from socketserver import ThreadingMixIn
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
@@ -37,12 +35,21 @@ class FakeSlack:
     # channel -> the error Slack gives for posting there (e.g. "channel_not_found": a private channel
     # the bot isn't in); chat.postMessage and chat.postEphemeral into it fail.
     channel_errors: dict[str, str] = field(default_factory=dict)
+    unavailable: dict[str, int] = field(default_factory=dict)  # method -> how many 503s to answer first
+    socket_url: str | None = None  # what apps.connections.open hands out (a local Socket Mode server)
 
     def take_rate_limit(self, method: str) -> bool:
+        return self._take(self.rate_limited, method, "429")
+
+    def take_unavailable(self, method: str) -> bool:
+        return self._take(self.unavailable, method, "503")
+
+    def _take(self, failures: dict[str, int], method: str, status: str) -> bool:
         with self.condition:
-            if self.rate_limited.get(method, 0) > 0:
-                self.rate_limited[method] -= 1
-                self.calls.append(Call(method + ":429", {}))
+            if failures.get(method, 0) > 0:
+                failures[method] -= 1
+                self.calls.append(Call(f"{method}:{status}", {}))
+                self.condition.notify_all()
                 return True
             return False
 
@@ -56,6 +63,8 @@ class FakeSlack:
                 return {"ok": False, "error": self.channel_errors[call.args["channel"]]}
             if call.method == "auth.test":
                 return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "url": "https://t.slack.com/"}
+            if call.method == "apps.connections.open":
+                return {"ok": True, "url": self.socket_url} if self.socket_url else {"ok": False, "error": "no_socket"}
             if call.method in ("chat.postMessage", "chat.startStream"):
                 self._ts += 1
                 return {"ok": True, "channel": call.args.get("channel"), "ts": f"1700000000.{self._ts:06d}"}
@@ -103,6 +112,11 @@ class _FakeSlackHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        elif self.fake.take_unavailable(self.path.rsplit("/", 1)[-1]):
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         else:
             reply = self.fake.record(Call(self.path.rsplit("/", 1)[-1], args, self.path))
             body = json.dumps(reply).encode()
@@ -125,37 +139,28 @@ def start_fake_slack() -> tuple[FakeSlack, ThreadingHTTPServer]:
     return fake, server
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+def serve_bolt_app(app, settings):
+    """Serve the Bolt app over real HTTP (the production server and its Slack gate) on a free loopback port."""
+    from paperbot.bot.serve import serve_in_thread
 
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-def serve_bolt_app(app) -> tuple[str, WSGIServer]:
-    """Serve the Bolt app's /slack/events over real HTTP on a free loopback port."""
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-
-    server = make_server("127.0.0.1", 0, SlackRequestHandler(app), server_class=_ThreadingWSGIServer,
-                         handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    server = serve_in_thread(app, settings)
     return f"http://127.0.0.1:{server.server_port}/slack/events", server
 
 
-def signed_post(url: str, body: str, content_type: str) -> httpx.Response:
+def signed_post(url: str, body: str | bytes, content_type: str, extra_headers: dict | None = None) -> httpx.Response:
     timestamp = str(int(time.time()))
     signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=timestamp, body=body)
-    headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature, "Content-Type": content_type}
+    headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature, "Content-Type": content_type,
+               **(extra_headers or {})}
     return httpx.post(url, content=body, headers=headers, timeout=10)
 
 
 def send_command(url: str, text: str, *, response_url: str, user: str = "U1ALICE", name: str = "alice",
-                 channel: str = "C1READING") -> httpx.Response:
+                 channel: str = "C1READING", trigger_id: str = "trigger-1") -> httpx.Response:
+    """A slash command; Slack gives each invocation its own trigger_id (pass one per command)."""
     body = urlencode({
         "command": "/paper", "text": text, "user_id": user, "user_name": name, "channel_id": channel,
-        "team_id": "T1", "trigger_id": "trigger-1", "response_url": response_url, "api_app_id": "A1",
+        "team_id": "T1", "trigger_id": trigger_id, "response_url": response_url, "api_app_id": "A1",
     })
     return signed_post(url, body, "application/x-www-form-urlencoded")
 
@@ -164,10 +169,12 @@ def send_interaction(url: str, payload: dict) -> httpx.Response:
     return signed_post(url, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
 
-def send_event(url: str, event: dict, event_id: str = "Ev1") -> httpx.Response:
+def send_event(url: str, event: dict, event_id: str = "Ev1", retry: int | None = None) -> httpx.Response:
+    """An Events API delivery; ``retry`` sets X-Slack-Retry-Num as Slack does when it re-sends."""
     body = json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event_id": event_id,
                        "event_time": int(time.time()), "event": event})
-    return signed_post(url, body, "application/json")
+    headers = {} if retry is None else {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    return signed_post(url, body, "application/json", headers)
 
 
 # -- the app under test ------------------------------------------------------------------------
@@ -201,7 +208,8 @@ def paper_app(shipped_library, tmp_path):
     fake, slack_server = start_fake_slack()
     slack_base = f"http://127.0.0.1:{slack_server.server_port}/"
     settings = load_settings(data_dir=shipped_library.settings.data_dir, corpus_dir=shipped_library.settings.corpus_dir,
-                             slack_api_url=slack_base + "api/", digest={"channel": "C9DIGEST"})
+                             slack_api_url=slack_base + "api/", digest={"channel": "C9DIGEST"},
+                             slack_signing_secret=SIGNING_SECRET)
     library = shipped_library
     asked = spy_on_questions(library)
     from paperbot.bot.state import State
@@ -211,7 +219,7 @@ def paper_app(shipped_library, tmp_path):
     deps = SimpleNamespace(settings=settings, library=library, state=state)
     for module in (commands, add_paper, home):
         module.register(app, deps)
-    url, app_server = serve_bolt_app(app)
+    url, app_server = serve_bolt_app(app, settings)
     fake.calls.clear()
 
     def paper_titled(prefix):
@@ -270,8 +278,8 @@ def make_bot(shipped_library, tmp_path):
         fake, slack_server = start_fake_slack()
         slack_base = f"http://127.0.0.1:{slack_server.server_port}/"
         state = State(f"sqlite:///{tmp_path / f'state-{len(servers)}.sqlite3'}")
-        app = build_app(bot_settings(shipped_library.settings.data_dir, slack_base, **extra), shipped_library, state)
-        server = serve_in_thread(app)
+        settings = bot_settings(shipped_library.settings.data_dir, slack_base, **extra)
+        server = serve_in_thread(build_app(settings, shipped_library, state), settings)
         servers.extend([server, slack_server])
         return Bot(fake, f"http://127.0.0.1:{server.server_port}/slack/events", state, shipped_library, slack_base)
 

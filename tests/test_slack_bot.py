@@ -102,9 +102,9 @@ def test_two_replicas_sharing_state_answer_once(bot, shipped_library, tmp_path):
     # A second replica: its own app and HTTP server, the same state database and Slack.
     first_post = bot.event(_mention("who wrote Reformer?", ts="1700000006.000100"), "EvReplica")
     assert first_post.status_code == 200
-    replica_app = build_app(bot_settings(shipped_library.settings.data_dir, bot.fake_server_base), shipped_library,
-                            State(str(bot.state.engine.url)))
-    replica = serve_in_thread(replica_app)
+    replica_settings = bot_settings(shipped_library.settings.data_dir, bot.fake_server_base)
+    replica = serve_in_thread(build_app(replica_settings, shipped_library, State(str(bot.state.engine.url))),
+                              replica_settings)
     try:
         replica_url = f"http://127.0.0.1:{replica.server_port}/slack/events"
         Bot(bot.fake, replica_url, bot.state, shipped_library).event(

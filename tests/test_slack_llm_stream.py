@@ -66,7 +66,7 @@ def llm_bot(shipped_data_dir, tmp_path):
             library = Library(settings)
             library.ask(MUZERO_QUESTION)  # warm (and the fake answers it: the offline path is not used)
             app = build_app(settings, library, State(f"sqlite:///{tmp_path / 'state.sqlite3'}"))
-            server = serve_in_thread(app)
+            server = serve_in_thread(app, settings)
             servers.append(server)
             fake.calls.clear()
             llm.requests.clear()

@@ -6,10 +6,9 @@ Each sub-module adds its commands with ``register(cli)``. Library errors become
 
 from __future__ import annotations
 
-import logging
-
 import click
 
+from paperbot.bot.logs import configure_logging
 from paperbot.config import Settings, SettingsError, load_settings
 
 
@@ -28,7 +27,7 @@ def get_settings(ctx: click.Context) -> Settings:
             settings = load_settings()
         except SettingsError as exc:
             raise click.ClickException(str(exc)) from None
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(settings.log_level)
         ctx.find_root().obj = settings
     return ctx.find_root().obj
 
