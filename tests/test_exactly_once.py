@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from paperbot.bot.app import build_app
-from paperbot.bot.render import FEEDBACK_UP
+from paperbot.bot.feedback_buttons import FEEDBACK_ACTION
 from paperbot.bot.schema import feedback, processed_events
 from paperbot.bot.serve import serve_in_thread
 from paperbot.bot.state import State
@@ -155,12 +155,14 @@ def test_a_slash_command_delivered_twice_runs_once(replicas):
 def test_a_feedback_click_delivered_twice_is_stored_once(replicas):
     send_event(replicas.urls[0], _mention("who wrote Reformer?", ts="1700000400.000100"), "EvFb")
     (answer,) = replicas.fake.wait_for("chat.postMessage", timeout=ANSWER_WITHIN)
-    question_id = next(b for b in answer.args["blocks"] if b["type"] == "actions")["elements"][0]["value"]
+    element = next(b for b in answer.args["blocks"] if b["type"] == "context_actions")["elements"][0]
+    helpful = element["positive_button"]["value"]  # "helpful:<question id>"
+    question_id = helpful.split(":")[1]
     click = {"type": "block_actions", "user": {"id": "U1ALICE"}, "team": {"id": "T1"}, "api_app_id": "A1",
              "channel": {"id": "C1READING"}, "container": {"type": "message"},
              "trigger_id": "13345224609.738474920.feedback", "response_url": f"{replicas.slack_base}response/fb",
-             "actions": [{"action_id": FEEDBACK_UP, "block_id": "answer_feedback", "value": question_id,
-                          "type": "button", "action_ts": "1700000401.1"}]}
+             "actions": [{"action_id": FEEDBACK_ACTION, "block_id": "answer_feedback", "value": helpful,
+                          "type": "feedback_buttons", "action_ts": "1700000401.1"}]}
     assert send_interaction(replicas.urls[0], click).status_code == 200
     assert send_interaction(replicas.urls[1], click).status_code == 200
     replicas.fake.wait_for("response_url", timeout=ANSWER_WITHIN)
