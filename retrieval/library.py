@@ -38,7 +38,7 @@ class Library:
     def searcher(self):
         from paperbot.retrieval.search import HybridSearcher
 
-        return HybridSearcher(self.store, self.embedder, self.settings.retrieval)
+        return HybridSearcher(self.store, self.embedder, self.settings.retrieval, self.settings.data_dir / "index")
 
     @cached_property
     def sentences(self):
@@ -69,10 +69,21 @@ class Library:
     def ingest(self, paths: Sequence[Path] | None = None, *, prune: bool = False, progress: bool = False):
         from paperbot.retrieval.ingest import ingest
 
-        return ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
+        report = ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
+        if report.papers_indexed or report.removed:
+            # Bring the saved in-memory index up to date now, so the next process starts warm.
+            self.searcher.refresh()
+            self.searcher.live.save()
+        return report
 
     def papers(self) -> list[Paper]:
-        return self.store.papers()
+        """Every paper, in catalog order, from the in-memory index of the newest generation."""
+        self.searcher.refresh()
+        return list(self.searcher.index.papers.values())
+
+    def catalog(self) -> list[Paper]:
+        """Every paper's metadata, read without the summaries (``text`` is empty): for listings."""
+        return self.store.catalog()
 
     def drop_index(self) -> None:
         """Delete the whole index, whatever embedder built it (`paperbot ingest --reindex`)."""
@@ -85,13 +96,16 @@ class Library:
     # -- catalog: lookup, papers added from Slack, the weekly digest ---------------------------
 
     def paper(self, paper_id: str) -> Paper | None:
-        return self.store.paper(paper_id)
+        self.searcher.refresh()
+        return self.searcher.index.papers.get(paper_id)
 
     def lookup(self, query: str, *, limit: int = 5):
         """Papers matching a (typo'd) title, author, presenter or topic: list[LookupHit], best first."""
-        from paperbot.retrieval.lookup import lookup
-
-        return lookup(self.papers(), query, limit=limit, nearest=self.nearest_paper_ids)
+        searcher = self.searcher
+        searcher.refresh()
+        with searcher.reading():
+            index = searcher.index
+            return index.lookup.find(index.papers, query, limit=limit, nearest=self.nearest_paper_ids)
 
     def nearest_paper_ids(self, text: str, k: int) -> list[tuple[str, float]]:
         """The k papers whose embedding is closest to the text's: (paper id, cosine similarity)."""
@@ -102,7 +116,9 @@ class Library:
         """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in."""
         from paperbot.retrieval.ingest import add_paper
 
-        return add_paper(self, paper)
+        added = add_paper(self, paper)
+        self.searcher.refresh()  # questions right after see it
+        return added
 
     def digest(self, *, now, since=None, questions=(), featured=None):
         """The weekly digest's selection (retrieval.digest.Digest) for the week of ``now``."""
@@ -121,10 +137,16 @@ class Library:
         """Answer a question; ``scope`` (paper ids) when it is asked about those papers."""
         from paperbot.retrieval.answering import answer_question
 
-        return answer_question(self, question, history, scope)
+        searcher = self.searcher
+        searcher.refresh()  # the one look at the change log this question makes
+        with searcher.reading():
+            return answer_question(self, question, history, scope)
 
     def ask_stream(self, question: str, history: Sequence[Turn] = (), scope: Sequence[str] = ()) -> Iterator[str | Answer]:
         """Yield text deltas as the answerer writes them, then the final, verified :class:`Answer`."""
         from paperbot.retrieval.answering import stream_answer
 
-        return stream_answer(self, question, history, scope)
+        searcher = self.searcher
+        searcher.refresh()
+        with searcher.reading():
+            yield from stream_answer(self, question, history, scope)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import bm25s
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein
 
+from paperbot.retrieval.lexical import LexicalIndex
 from paperbot.retrieval.types import Paper
+from paperbot.retrieval.word_table import WordTable
 
 MatchKind = Literal["title", "author", "presenter", "topic"]
 # (query, k) -> [(paper_id, similarity in [0, 1])], best first.
@@ -51,26 +52,91 @@ def lookup(
     nearest: NearestPapers | None = None,
 ) -> list[LookupHit]:
     """The papers that best match ``query``, best first (at most ``limit``)."""
-    words = content_words(query)
-    if not words or not papers:
-        return []
-    topic = _topic_scores(papers, query, nearest)
-    hits: list[LookupHit] = []
+    index = LookupIndex()
     for paper in papers:
-        candidates: list[tuple[float, MatchKind]] = [
-            (_title_score(words, paper.title), "title"),
-            (max((_name_score(words, a) for a in paper.authors), default=0.0), "author"),
-            (_name_score(words, paper.presenter) if paper.presenter else 0.0, "presenter"),
-        ]
-        name_score, kind = max(candidates, key=lambda c: c[0])
-        topic_score = topic.get(paper.id, 0.0)
-        if name_score >= NAME_THRESHOLD:
-            # Among equally good name matches, the one the topic also supports comes first.
-            hits.append(LookupHit(paper, min(1.0, 0.9 * name_score + 0.1 * topic_score), kind))
-        elif topic_score > 0:
-            hits.append(LookupHit(paper, TOPIC_WEIGHT * topic_score, "topic"))
-    hits.sort(key=lambda h: (-h.score, h.paper.title))
-    return hits[:limit]
+        index.add(paper)
+    return index.find({p.id: p for p in papers}, query, limit=limit, nearest=nearest)
+
+
+class LookupIndex:
+    """What `/paper` lookup reads, kept per index generation: the words of every title and name,
+    and BM25 over the summaries. A query scores only the papers whose titles or names its words
+    come near, plus those BM25 or the dense neighbours find."""
+
+    def __init__(self) -> None:
+        self._titles = WordTable()  # title word -> papers
+        self._names = WordTable()  # word of an author's or presenter's name -> papers
+        self._topic = LexicalIndex()
+
+    def add(self, paper: Paper) -> None:
+        self._titles.add(paper.id, _title_words(paper.title))
+        self._names.add(paper.id, _name_words(paper))
+        self._topic.add([(paper.id, _topic_words(paper))])
+
+    def remove(self, paper: Paper) -> None:
+        self._titles.remove(paper.id, _title_words(paper.title))
+        self._names.remove(paper.id, _name_words(paper))
+        self._topic.remove([paper.id])
+
+    def find(self, papers: Mapping[str, Paper], query: str, *, limit: int = 5,
+             nearest: NearestPapers | None = None) -> list[LookupHit]:
+        words = content_words(query)
+        if not words or not papers:
+            return []
+        topic = self._topic_scores(papers, query, words, nearest)
+        # A title or name match needs one query word (or all of them run together) this close
+        # to one of its words: the score averages over the query's words.
+        typed = words + (["".join(words)] if len(words) > 1 else [])
+        close = (self._titles.near(typed, (NAME_THRESHOLD - 0.1) / 0.9, exact_below=_SHORT_WORD)
+                 | self._names.near(words, NAME_THRESHOLD, exact_below=_SHORT_WORD))
+        candidates = {pid for word in close for table in (self._titles, self._names) for pid in table.items(word)}
+        candidates |= set(topic)
+        hits: list[LookupHit] = []
+        for paper_id in candidates:
+            paper = papers[paper_id]
+            candidates_scores: list[tuple[float, MatchKind]] = [
+                (_title_score(words, paper.title), "title"),
+                (max((_name_score(words, a) for a in paper.authors), default=0.0), "author"),
+                (_name_score(words, paper.presenter) if paper.presenter else 0.0, "presenter"),
+            ]
+            name_score, kind = max(candidates_scores, key=lambda c: c[0])
+            topic_score = topic.get(paper.id, 0.0)
+            if name_score >= NAME_THRESHOLD:
+                # Among equally good name matches, the one the topic also supports comes first.
+                hits.append(LookupHit(paper, min(1.0, 0.9 * name_score + 0.1 * topic_score), kind))
+            elif topic_score > 0:
+                hits.append(LookupHit(paper, TOPIC_WEIGHT * topic_score, "topic"))
+        hits.sort(key=lambda h: (-h.score, h.paper.title, _catalog_rank(h.paper)))
+        return hits[:limit]
+
+    def _topic_scores(self, papers: Mapping[str, Paper], query: str, words: list[str],
+                      nearest: NearestPapers | None) -> dict[str, float]:
+        lexical = self._topic.positive(words)
+        best = max(lexical.values(), default=0.0)
+        lexical = {i: s / best for i, s in lexical.items()} if best > 0 else {}  # the best paper scores 1
+        if nearest is None:
+            return lexical
+        similar = {paper_id: float(score) for paper_id, score in nearest(query, min(len(papers), 20))
+                   if paper_id in papers}
+        best = max(similar.values(), default=0.0)
+        # Scaled like BM25 (best paper = 1); similarities at the noise floor count for nothing.
+        dense = {i: (s - DENSE_FLOOR) / (best - DENSE_FLOOR) for i, s in similar.items() if s > DENSE_FLOOR}
+        ids = set(lexical) | set(dense)
+        return {i: 0.5 * lexical.get(i, 0.0) + 0.5 * dense.get(i, 0.0) for i in ids}
+
+
+def _catalog_rank(paper: Paper) -> tuple:
+    return (paper.added.isoformat() if paper.added else "", paper.source, paper.line or 0)
+
+
+def _name_words(paper: Paper) -> list[str]:
+    return [w for name in (*paper.authors, *([paper.presenter] if paper.presenter else []))
+            for w in with_parts(content_words(name))]
+
+
+def _topic_words(paper: Paper) -> list[str]:
+    """What BM25 sees of a paper: its title (twice: it says most) and summary."""
+    return content_words(f"{paper.title} {paper.title} {paper.text}")
 
 
 def normalize(text: str) -> str:
@@ -129,28 +195,3 @@ def _name_score(query_words: Sequence[str], name: str) -> float:
     if not name_words or len(query_words) > len(name_words):
         return 0.0
     return _coverage(query_words, name_words)
-
-
-def _topic_scores(papers: Sequence[Paper], query: str, nearest: NearestPapers | None) -> dict[str, float]:
-    lexical = _bm25_scores(papers, query)
-    if nearest is None:
-        return lexical
-    similar = {paper_id: float(score) for paper_id, score in nearest(query, min(len(papers), 20))}
-    best = max(similar.values(), default=0.0)
-    # Scaled like BM25 (best paper = 1); similarities at the noise floor count for nothing.
-    dense = {i: (s - DENSE_FLOOR) / (best - DENSE_FLOOR) for i, s in similar.items() if s > DENSE_FLOOR}
-    ids = set(lexical) | set(dense)
-    return {i: 0.5 * lexical.get(i, 0.0) + 0.5 * dense.get(i, 0.0) for i in ids}
-
-
-def _bm25_scores(papers: Sequence[Paper], query: str) -> dict[str, float]:
-    """BM25 over title and summary, scaled so the best paper scores 1."""
-    query_words = content_words(query)
-    corpus = [content_words(f"{p.title} {p.title} {p.text}") for p in papers]
-    retriever = bm25s.BM25()
-    retriever.index(corpus, show_progress=False)
-    scores = retriever.get_scores(query_words)
-    best = float(max(scores, default=0.0))
-    if best <= 0:
-        return {}
-    return {p.id: float(s) / best for p, s in zip(papers, scores, strict=True) if s > 0}
