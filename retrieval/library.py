@@ -36,8 +36,10 @@ class Library:
 
     @cached_property
     def searcher(self):
+        from paperbot.retrieval import word_rarity
         from paperbot.retrieval.search import HybridSearcher
 
+        word_rarity.use_table(self._cache_dir)
         return HybridSearcher(self.store, self.embedder, self.settings.retrieval, self.settings.data_dir / "index")
 
     @cached_property
@@ -60,6 +62,10 @@ class Library:
         return build_answerer(self.settings)
 
     @property
+    def _cache_dir(self) -> Path:
+        return self.settings.data_dir / "cache"
+
+    @property
     def decides_near_misses(self) -> bool:
         """Whether the fitted near-miss model decides; an LLM answerer judges its passages itself."""
         return self.answerer.name == "local"
@@ -69,7 +75,10 @@ class Library:
     def ingest(self, paths: Sequence[Path] | None = None, *, prune: bool = False, progress: bool = False):
         from paperbot.retrieval.ingest import ingest
 
+        from paperbot.retrieval import word_rarity
+
         report = ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
+        word_rarity.save_table(self._cache_dir)  # once: questions then skip loading wordfreq's lists
         if report.papers_indexed or report.removed:
             # Bring the saved in-memory index up to date now, so the next process starts warm.
             self.searcher.refresh()

@@ -100,7 +100,7 @@ class LiveIndex:
         ids = list(dict.fromkeys(pid for change in changes for pid in change.paper_ids))
         papers = self._store.papers_by_id(ids)
         present = {p.id for p in papers}
-        self._index.apply(papers, self._store.chunks_of(sorted(present)), removed=[i for i in ids if i not in present])
+        self._index.apply(papers, self._store.chunks_of(papers), removed=[i for i in ids if i not in present])
         self.generation = changes[-1].generation
         if len(self._index.papers) != self._store.count_papers():
             # A write the log never recorded (a writer stopped between its data and its record).

@@ -75,35 +75,11 @@ def _title_score(question_words: Sequence[str], question_compact: str, title: st
 
 
 def find_mentions(question: str, papers: Sequence[Paper]) -> Mentions:
-    """The people and titles the question names among ``papers`` (see `MentionIndex` for a corpus)."""
-    words = content_words(question)
-    claimed: set[str] = set()
-    if not words:
-        return Mentions()
-    scores: dict[str, dict[str, float]] = {}
+    """The people and titles the question names among ``papers`` (a corpus keeps a `MentionIndex`)."""
+    index = MentionIndex()
     for paper in papers:
-        for person in (*paper.authors, *([paper.presenter] if paper.presenter else [])):
-            if person not in scores:
-                scores[person] = _person_scores(words, person)
-    # A word that names someone exactly ("cheng") doesn't also name look-alikes ("chen").
-    best_for_word = {w: max((s[w] for s in scores.values()), default=0.0) for w in words}
-    named: dict[str, dict[str, float]] = {}
-    for person, by_word in scores.items():
-        fits = {w: s for w, s in by_word.items() if s >= NAME_PART_MATCH and s >= best_for_word[w] - 0.02}
-        if fits:
-            named[person] = fits
-    # Full names beat a single matching part; a word already naming a better match names no one else
-    # ("jonathan barron" is Jonathan T. Barron, not also Jonathan Frankle).
-    people = []
-    for person in sorted(named, key=lambda p: -sum(named[p].values())):
-        if set(named[person]) - claimed:
-            people.append(person)
-            claimed |= set(named[person])
-    compact = _compact(question)
-    titles = sorted(((_title_score(words, compact, p.title), p) for p in papers), key=lambda t: -t[0])
-    found = tuple(p for s, p in titles if s >= TITLE_MATCH)
-    return Mentions(people=tuple(people), papers=found, title_score=titles[0][0] if titles else 0.0,
-                    name_words=tuple(sorted(claimed)))
+        index.add(paper)
+    return index.find(question, {p.id: p for p in papers})
 
 
 class MentionIndex:

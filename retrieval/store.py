@@ -291,9 +291,21 @@ class IndexStore:
             papers += [_paper_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return papers
 
-    def chunks_of(self, paper_ids: Sequence[str]) -> list[Chunk]:
+    def chunks_of(self, papers: Sequence[Paper]) -> list[Chunk]:
+        """The chunks of these papers, read by id (a metadata filter would scan every chunk)."""
+        counts = {}
+        for batch in _batches([p.id for p in papers]):
+            got = self._papers.get(ids=list(batch), include=["metadatas"])
+            counts.update((i, int(m.get("chunks", 0))) for i, m in zip(got["ids"], got["metadatas"]))
+        ids = [f"{paper_id}#{position}" for paper_id, count in counts.items() for position in range(count)]
         chunks = []
-        for batch in _batches(list(paper_ids)):
+        for batch in _batches(ids):
+            got = self._chunks.get(ids=list(batch), include=["documents", "metadatas"])
+            chunks += [Chunk(id=i, paper_id=m["paper_id"], text=d, position=int(m.get("position", 0)))
+                       for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        found = {c.paper_id for c in chunks}
+        missing = [pid for pid in counts if pid not in found]  # ids not of the form "<paper>#<n>"
+        for batch in _batches(missing):
             got = self._chunks.get(where={"paper_id": {"$in": list(batch)}}, include=["documents", "metadatas"])
             chunks += [Chunk(id=i, paper_id=m["paper_id"], text=d, position=int(m.get("position", 0)))
                        for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
