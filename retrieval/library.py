@@ -63,7 +63,10 @@ class Library:
 
     @property
     def _cache_dir(self) -> Path:
-        return self.settings.data_dir / "cache"
+        """Derived from installed packages only (not from the corpus): one per user, for every index."""
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("paperbot"))
 
     @property
     def decides_near_misses(self) -> bool:

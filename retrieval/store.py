@@ -281,7 +281,7 @@ class IndexStore:
     def catalog(self) -> list[Paper]:
         """Every paper's metadata, without reading the summaries (their ``text`` is empty)."""
         got = self._papers.get(include=["metadatas"])
-        papers = [_paper_from_record(i, m.get("header") or "", m) for i, m in zip(got["ids"], got["metadatas"])]
+        papers = [_paper_from_record(i, "", m) for i, m in zip(got["ids"], got["metadatas"])]
         return sorted(papers, key=lambda p: (p.added.isoformat() if p.added else "", p.source, p.line or 0, p.title))
 
     def papers_by_id(self, paper_ids: Sequence[str]) -> list[Paper]:
