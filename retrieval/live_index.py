@@ -9,6 +9,7 @@ replica) loads it and applies only what changed since, instead of reading the wh
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pickle
@@ -22,7 +23,18 @@ from paperbot.retrieval.locks import ReadWriteLock
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when CorpusIndex's layout changes: older snapshots are then ignored
+# Saved indexes are pickled objects: one saved by other code than this is ignored, never loaded.
+_PICKLED_MODULES = ("corpus_index", "lexical", "lookup", "mentions", "word_table", "types")
+
+
+def _code_version() -> str:
+    digest = hashlib.sha1()
+    for name in _PICKLED_MODULES:
+        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:12]
+
+
+FORMAT = _code_version()
 SAVE_AFTER_CHANGED = 0.01  # save again once this share of the papers changed since the last save
 
 
@@ -96,11 +108,11 @@ class LiveIndex:
         self._save()
 
     def _apply(self, changes) -> None:
-        self._store.catch_up(changes)
         ids = list(dict.fromkeys(pid for change in changes for pid in change.paper_ids))
-        papers = self._store.papers_by_id(ids)
+        papers = self._store.papers_by_id(ids)  # records and texts: any client sees them at once
         present = {p.id for p in papers}
         self._index.apply(papers, self._store.chunks_of(papers), removed=[i for i in ids if i not in present])
+        self._store.catch_up(changes)  # vectors: an embedded client must re-open to see another process's
         self.generation = changes[-1].generation
         if len(self._index.papers) != self._store.count_papers():
             # A write the log never recorded (a writer stopped between its data and its record).

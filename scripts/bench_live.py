@@ -12,9 +12,9 @@ uses the offline defaults and the real MiniLM model for questions. Printed per s
 - cold start of `paperbot ask` and `paperbot papers` beside `python -c "import chromadb"`, run in turn;
 - warm question latency p50/p95 (the dev questions, twice), `/paper` lookup latency p50/p95;
 - first answer after `paperbot ingest` adds a paper in another process (the question was asked once
-  before the add, as on a running server), beside a warm answer to the same question; whether it
-  cites the new paper, and whether the dense half ranks it first for a question that shares no
-  word with it (its vectors reached this process); RSS before and after that refresh.
+  before the add, as on a running server), beside a warm answer to the same question and the same
+  question with no sentence embedded yet; whether the answer is about the new paper and its
+  vectors reached this process; the refresh alone after a second add; RSS around the refresh.
 """
 
 from __future__ import annotations
@@ -160,13 +160,27 @@ def bench(size: int, work: Path) -> dict:
         library.ask(KEYWORD_QUESTION)
         warm.append((time.perf_counter() - began) * 1000)
     row["warm_same_question_ms"] = statistics.median(warm)
+    library.__dict__.pop("sentences", None)  # as the first question about these papers on any server
+    began = time.perf_counter()
+    library.ask(KEYWORD_QUESTION)
+    row["same_question_sentences_uncached_ms"] = (time.perf_counter() - began) * 1000
+    # The refresh alone: another paper added by another process, then only the look at the log.
+    (new / "quokka2.md").write_text(NEW_PAPER.replace("Quokka", "Wombat").replace("Imogen", "Ottilie"))
+    subprocess.run([paperbot, "ingest", "-q", str(new)], env=env, check=True, capture_output=True, cwd=REPO)
+    began = time.perf_counter()
+    library.searcher.refresh()
+    row["refresh_after_add_ms"] = (time.perf_counter() - began) * 1000
     new_id = next(p.id for p in library.papers() if p.title.startswith("Quokka"))
-    row["cites_new_paper"] = new_id in [c.paper_id for c in first.citations]
-    found = library.searcher.search(MEANING_QUESTION)  # no word in common: only the vectors find it
-    row["meaning_finds_new_paper"] = max(found.dense_scores, key=found.dense_scores.get) == new_id
+    row["answer_is_about_new_paper"] = bool(first.paper_ids) and first.paper_ids[0] == new_id
+    # Its vectors reached this process: its own stored vector finds it. (A question by meaning
+    # can't be checked here: among the stand-in vectors the approximate HNSW search rarely
+    # reaches the one real vector; tests check it on the shipped corpus.)
+    own = library.store._chunks.get(ids=[f"{new_id}#0"], include=["embeddings"])["embeddings"][0]
+    row["new_vectors_seen"] = library.store.query([float(x) for x in own], 3)[0].chunk.paper_id == new_id
     row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # Leave the corpus as built, for the next run.
     (new / "quokka.md").unlink()
+    (new / "quokka2.md").unlink()
     subprocess.run([paperbot, "ingest", "-q", "--prune", str(new)], env=env, check=False, capture_output=True, cwd=REPO)
     return row
 
