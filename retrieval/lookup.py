@@ -8,6 +8,7 @@ the caller supplies (the index's embeddings). A strong name match ranks above a 
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -108,9 +109,15 @@ class LookupIndex:
         too_short = self._people.lengths() < len(words)  # "hongbo tian lottery" names no one
         person_score = {people[i]: float(named[i]) for i in np.flatnonzero((named >= NAME_THRESHOLD) & ~too_short)}
         title_score = {ids[i]: float(titles[i]) for i in np.flatnonzero(titles >= NAME_THRESHOLD)}
-        candidates = set(title_score) | {pid for pid in topic if pid in papers}
+        candidates = set(title_score)
         for person in person_score:
             candidates |= {pid for pid in self._people_papers.get(person, ()) if pid in papers}
+        # Papers only the topic finds: no more than `limit` of them can make the list (ties kept).
+        topical = [pid for pid in topic if pid in papers and pid not in candidates]
+        if len(topical) > limit:
+            floor = heapq.nlargest(limit, (topic[pid] for pid in topical))[-1]
+            topical = [pid for pid in topical if topic[pid] >= floor]
+        candidates |= set(topical)
         hits: list[LookupHit] = []
         for paper_id in candidates:
             paper = papers[paper_id]
