@@ -99,6 +99,35 @@ class _SortedCounts:
         self.sorted = sorted(self.counts)
 
 
+class _PaperStems:
+    """Each paper's content stems (a question's few best papers need them), made on first use."""
+
+    def __init__(self, index: "CorpusIndex"):
+        self._index = index
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def of(self, paper: Paper) -> frozenset[str]:
+        stems = self._cache.get(paper.id)
+        if stems is None:
+            stems = frozenset(self._index.stems(self._index.paper_text(paper), joined=True))
+        return stems
+
+    def get(self, paper_id: str, default=frozenset()):
+        paper = self._index.papers.get(paper_id)
+        if paper is None:
+            return default
+        stems = self._cache.get(paper_id)
+        if stems is None:
+            stems = self._cache[paper_id] = self.of(paper)
+        return stems
+
+    def forget(self, paper_id: str) -> None:
+        self._cache.pop(paper_id, None)
+
+    def __getstate__(self):  # saved without the cache: it is rebuilt as questions need it
+        return {"_index": self._index, "_cache": {}}
+
+
 class CorpusIndex:
     def __init__(self, papers: Iterable[Paper] = (), chunks: Iterable[Chunk] = ()):
         self.papers: dict[str, Paper] = {}
@@ -110,10 +139,9 @@ class CorpusIndex:
         self._spelling = _SortedCounts()  # the alphabetic ones of 4+ letters: typo candidates
         self._joined = _SortedCounts()
         self._hyphenated: dict[str, Counter] = {}
-        self.paper_stems: dict[str, frozenset[str]] = {}
+        self._stems: dict[str, str] = {}  # word -> stem, as the stemmer gives it
+        self.paper_stems = _PaperStems(self)
         self.document_frequency: Counter = Counter()
-        self._paper_words: dict[str, frozenset[str]] = {}
-        self._stems: dict[str, str] = {}
         self.mentions = MentionIndex()
         self.lookup = LookupIndex()
         self.apply(papers, chunks, bulk=True)
@@ -144,12 +172,8 @@ class CorpusIndex:
             for chunk in paper_chunks:
                 self._chunk_by_id[chunk.id] = chunk
                 chunk_docs.append((chunk.id, self.tokens(heading + " " + chunk.text)))
-            found = frozenset(words(text))
-            self._paper_words[paper.id] = found
-            vocabulary.extend(found)
-            stems = frozenset(self.stems(text, joined=True))
-            self.paper_stems[paper.id] = stems
-            self.document_frequency.update(stems)
+            vocabulary.extend(frozenset(words(text)))
+            self.document_frequency.update(self.paper_stems.of(paper))
             self.mentions.add(paper)
             self.lookup.add(paper)
         self.paper_bm25.add(paper_docs)
@@ -172,11 +196,13 @@ class CorpusIndex:
 
     def _remove(self, paper_id: str) -> None:
         paper = self.papers.pop(paper_id)
+        heading = self.paper_heading(paper)
         for chunk in self.chunks_of.pop(paper_id, []):
             self._chunk_by_id.pop(chunk.id, None)
-            self.chunk_bm25.remove([chunk.id])
-        self.paper_bm25.remove([paper_id])
-        found = self._paper_words.pop(paper_id)
+            self.chunk_bm25.remove([(chunk.id, self.tokens(heading + " " + chunk.text))])
+        text = self.paper_text(paper)
+        self.paper_bm25.remove([(paper_id, self.tokens(text))])
+        found = frozenset(words(text))
         self._vocabulary.remove(found)
         self._spelling.remove(w for w in found if w.isalpha() and len(w) >= 4)
         for word in found:
@@ -186,7 +212,8 @@ class CorpusIndex:
                 if not self._hyphenated[key]:
                     del self._hyphenated[key]
         self._joined.remove(_joined_titles(paper))
-        stems = self.paper_stems.pop(paper_id)
+        stems = self.paper_stems.of(paper)
+        self.paper_stems.forget(paper_id)
         self.document_frequency.subtract(stems)
         for stem in stems:
             if self.document_frequency[stem] <= 0:

@@ -37,7 +37,6 @@ class LexicalIndex:
         self._pending: dict[int, tuple[list[int], list[float]]] = {}
         self._pending_count = 0
         self._dead_postings = 0
-        self._slot_terms: list[tuple[int, ...]] = []  # the term ids of each slot, to undo its df
 
     # -- size ---------------------------------------------------------------------------------
 
@@ -50,9 +49,10 @@ class LexicalIndex:
     # -- changes ------------------------------------------------------------------------------
 
     def add(self, documents: Iterable[tuple[str, Sequence[str]]]) -> None:
-        """Index (key, tokens) pairs; a key already indexed is replaced."""
+        """Index (key, tokens) pairs; a key already indexed must be removed first."""
         documents = list(documents)
-        self.remove(key for key, _ in documents if key in self.slot_of)
+        if any(key in self.slot_of for key, _ in documents):
+            raise ValueError("remove a document before adding it again")
         start = len(self.keys)
         lengths = []
         for key, tokens in documents:
@@ -60,7 +60,6 @@ class LexicalIndex:
             self.keys.append(key)
             self.slot_of[key] = slot
             counts = Counter(tokens)
-            term_ids = []
             for term, tf in counts.items():
                 term_id = self.terms.get(term)
                 if term_id is None:
@@ -70,9 +69,7 @@ class LexicalIndex:
                 slots, tfs = self._pending.setdefault(term_id, ([], []))
                 slots.append(slot)
                 tfs.append(float(tf))
-                term_ids.append(term_id)
-            self._slot_terms.append(tuple(term_ids))
-            self._pending_count += len(term_ids)
+            self._pending_count += len(counts)
             lengths.append(len(tokens))
             self._total_length += len(tokens)
         self._length = np.concatenate([self._length, np.asarray(lengths, dtype=np.int64)])
@@ -82,18 +79,19 @@ class LexicalIndex:
         elif not len(self._slots):
             self.compact()
 
-    def remove(self, keys: Iterable[str]) -> None:
-        for key in list(keys):
+    def remove(self, documents: Iterable[tuple[str, Sequence[str]]]) -> None:
+        """Take out (key, tokens) pairs: the tokens they were added with (nothing else keeps them)."""
+        for key, tokens in list(documents):
             slot = self.slot_of.pop(key, None)
             if slot is None:
                 continue
             self.keys[slot] = None
             self._alive[slot] = False
             self._total_length -= int(self._length[slot])
-            for term_id in self._slot_terms[slot]:
-                self._df[term_id] -= 1
-            self._dead_postings += len(self._slot_terms[slot])
-            self._slot_terms[slot] = ()
+            terms = set(tokens)
+            for term in terms:
+                self._df[self.terms[term]] -= 1
+            self._dead_postings += len(terms)
         if self._dead_postings > _COMPACT_SHARE * max(len(self._slots) + self._pending_count, 1):
             self.compact()
 
@@ -121,7 +119,6 @@ class LexicalIndex:
         self.slot_of = {key: i for i, key in enumerate(self.keys)}
         self._length = self._length[live]
         self._alive = np.ones(len(live), dtype=bool)
-        self._slot_terms = [self._slot_terms[s] for s in live]
         self._pending = {}
         self._pending_count = 0
         self._dead_postings = 0

@@ -91,7 +91,7 @@ class LookupIndex:
             if not holders:
                 self._people_papers.pop(person, None)
                 self._people.discard(person)
-        self._topic.remove([paper.id])
+        self._topic.remove([(paper.id, _topic_words(paper))])
 
     def find(self, papers: Mapping[str, Paper], query: str, *, limit: int = 5,
              nearest: NearestPapers | None = None) -> list[LookupHit]:
