@@ -83,9 +83,7 @@ class Library:
         report = ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
         word_rarity.save_table(self._cache_dir)  # once: questions then skip loading wordfreq's lists
         if report.papers_indexed or report.removed:
-            # Bring the saved in-memory index up to date now, so the next process starts warm.
-            self.searcher.refresh()
-            self.searcher.live.save()
+            self.searcher.live.keep_saved()  # so the next process starts warm
         return report
 
     def papers(self) -> list[Paper]:

@@ -66,7 +66,11 @@ class LiveIndex:
             return True
         changes = self._store.changes_since(self.generation)
         if not changes:
-            return False
+            if self._store.count_papers() == len(self._index.papers):
+                return False
+            with self._lock.writing():
+                self._reconcile()
+            return True
         with self._lock.writing():
             changes = [c for c in changes if c.generation > self.generation]  # another thread may have applied them
             if changes:
@@ -115,20 +119,40 @@ class LiveIndex:
         self._store.catch_up(changes)  # vectors: an embedded client must re-open to see another process's
         self.generation = changes[-1].generation
         if len(self._index.papers) != self._store.count_papers():
-            # A write the log never recorded (a writer stopped between its data and its record).
-            log.warning("the index holds %d papers but the store %d: reading it all again",
-                        len(self._index.papers), self._store.count_papers())
-            self._rebuild()
-            return
+            self._reconcile()
         self._changed_since_save += len(ids)
         if self._changed_since_save >= max(1, SAVE_AFTER_CHANGED * len(self._index.papers)):
             self._save()
 
+    def _reconcile(self) -> None:
+        """Catch up with a write the log never recorded (a writer stopped between its data and its
+        record): compare the paper ids, read the missing papers, drop the vanished ones."""
+        stored = set(self._store.paper_ids())
+        held = set(self._index.papers)
+        log.warning("the index holds %d papers and the store %d: catching up with an unlogged write",
+                    len(held), len(stored))
+        missing = self._store.papers_by_id(sorted(stored - held))
+        self._index.apply(missing, self._store.chunks_of(missing), removed=sorted(held - stored))
+        self._store.reopen()  # whoever wrote it, its vectors too
+        self._changed_since_save += len(missing) + len(held - stored)
+
     def save(self) -> None:
-        """Save the current generation now (e.g. at the end of an ingest), if it is not yet saved."""
+        """Save the current generation now, if it is not yet saved."""
         if self._index is not None and self._changed_since_save:
             with self._lock.reading():
                 self._save()
+
+    def keep_saved(self) -> None:
+        """After a write (`paperbot ingest`): save the index if none is saved or the saved one lags by
+        many papers, so the next process starts warm. A few papers behind, it stays as it is: a
+        process applies those from the log in less time than saving takes."""
+        snapshot = self._newest_snapshot()
+        if snapshot is not None:
+            behind = {pid for change in self._store.changes_since(snapshot[0]) for pid in change.paper_ids}
+            if len(behind) < SAVE_AFTER_CHANGED * max(self._store.count_papers(), 1):
+                return
+        self.refresh()  # a lagging index is saved as it catches up; a missing one as it is built
+        self.save()
 
     # -- snapshots --------------------------------------------------------------------------
 

@@ -167,7 +167,7 @@ def _locked(cls):
         return locked
 
     for name, member in list(vars(cls).items()):
-        if callable(member) and not name.startswith("_") and name != "catch_up":
+        if callable(member) and not name.startswith("_") and name not in ("catch_up", "reopen"):
             setattr(cls, name, wrap(member))
     return cls
 
@@ -255,6 +255,11 @@ class IndexStore:
             connection.reopen()
         connection.vectors_at = max([connection.vectors_at, *(c.generation for c in newer)])
 
+    def reopen(self) -> None:
+        """See everything on disk now, whichever process wrote it (embedded Chroma re-opens)."""
+        self._connection.reopen()
+        self._connection.vectors_at = max(self._connection.vectors_at or 0, self.generation())
+
     def identity(self) -> str:
         """Names this index: a dropped and rebuilt index has another identity."""
         return ":".join(str(c.id) for c in (self._papers, self._chunks, self._changes))
@@ -313,6 +318,9 @@ class IndexStore:
 
     def count_papers(self) -> int:
         return self._papers.count()
+
+    def paper_ids(self) -> list[str]:
+        return self._papers.get(include=[])["ids"]
 
     # -- reading -----------------------------------------------------------------------------
 
