@@ -116,10 +116,10 @@ class LiveIndex:
         papers = self._store.papers_by_id(ids)  # records and texts: any client sees them at once
         present = {p.id for p in papers}
         self._index.apply(papers, self._store.chunks_of(papers), removed=[i for i in ids if i not in present])
-        self._store.catch_up(changes)  # vectors: an embedded client must re-open to see another process's
-        self.generation = changes[-1].generation
         if len(self._index.papers) != self._store.count_papers():
             self._reconcile()
+        self._store.catch_up(changes)  # vectors last: an embedded client re-opens to see another process's
+        self.generation = changes[-1].generation
         self._changed_since_save += len(ids)
         if self._changed_since_save >= max(1, SAVE_AFTER_CHANGED * len(self._index.papers)):
             self._save()

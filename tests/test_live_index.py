@@ -119,7 +119,10 @@ def test_lookup_index_follows_changes(tmp_path):
 def test_saved_index_is_loaded_when_nothing_changed_and_updated_when_something_did(shipped_data_dir, monkeypatch):
     settings = load_settings(data_dir=shipped_data_dir, corpus_dir=SHIPPED_CORPUS)
     first = Library(settings)
-    assert first.ask("who wrote Reformer?").citations
+    with monkeypatch.context() as patched:
+        patched.setattr(type(first.store), "papers", lambda self: pytest.fail("the whole corpus was read"))
+        patched.setattr(type(first.store), "chunks", lambda self: pytest.fail("every chunk was read"))
+        assert first.ask("who wrote Reformer?").citations
     assert first.searcher.live.loaded_from == "snapshot"  # `paperbot ingest` saved it
 
     # A write that no reader has seen yet: logged in the store, not in the saved index.
@@ -162,6 +165,13 @@ def test_a_running_library_answers_about_a_paper_another_process_adds(shipped_li
     new_id = next(p.id for p in library.papers() if p.title.startswith("Quokka"))
     assert max(found.dense_scores, key=found.dense_scores.get) == new_id
     assert library.lookup("thistlewood")[0].paper.id == new_id
+
+    # Then this process writes too: its own paper and the other process's are both found.
+    own = library.add_paper(Paper(id=paper_id_for("slack", "Wombat Burrow Acoustics"), title="Wombat Burrow Acoustics",
+                                  source="slack", text="Wombat burrows amplify low-frequency calls by 12 decibels."))
+    assert library.ask("How much do wombat burrows amplify calls?").citations[0].paper_id == own.id
+    found = library.searcher.search(MEANING_QUESTION)
+    assert max(found.dense_scores, key=found.dense_scores.get) == new_id
 
 
 def test_generations_are_unique_and_ordered_across_writers(tmp_path):
