@@ -7,12 +7,19 @@ the module that does the work.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
 from paperbot.config import Settings
 from paperbot.retrieval.types import Answer, Paper, Turn
+
+log = logging.getLogger(__name__)
+
+FOLLOW_EVERY_S = 2.0  # how often a server looks at the change log between questions
+FOLLOW_WARM_PAPERS = 50  # at most this many changed papers get their sentences embedded ahead
 
 
 class Library:
@@ -140,6 +147,26 @@ class Library:
             self.papers(), now=now, tz=ZoneInfo(self.settings.digest.timezone),
             since=since, questions=questions, featured=featured,
         )
+
+    def follow_changes(self, every_s: float = FOLLOW_EVERY_S) -> threading.Event:
+        """Keep the in-memory index current in the background (for `paperbot serve`): papers any
+        process adds are taken in, and their sentences embedded, before anyone asks about them.
+        Set the returned event to stop."""
+        stop = threading.Event()
+
+        def follow() -> None:
+            while not stop.wait(every_s):
+                try:
+                    changed = self.searcher.refresh()
+                    papers = self.searcher.index.papers
+                    for paper_id in changed[:FOLLOW_WARM_PAPERS]:
+                        if paper_id in papers:
+                            self.sentences.of(papers[paper_id])
+                except Exception:  # the next question refreshes (and reports) anyway
+                    log.exception("following the index failed")
+
+        threading.Thread(target=follow, name="paperbot-index-follower", daemon=True).start()
+        return stop
 
     # -- questions ---------------------------------------------------------------------------
 

@@ -59,23 +59,22 @@ class LiveIndex:
         """Hold while answering: the index is not changed under a question."""
         return self._lock.reading()
 
-    def refresh(self) -> bool:
-        """Take in every write since this generation; returns whether anything changed."""
+    def refresh(self) -> list[str]:
+        """Take in every write since this generation; returns the papers that changed (none: [])."""
         if self._index is None:
             self._load()
-            return True
+            return list(self._index.papers)
         changes = self._store.changes_since(self.generation)
         if not changes:
             if self._store.count_papers() == len(self._index.papers):
-                return False
+                return []
             with self._lock.writing():
-                self._reconcile()
-            return True
+                return self._reconcile()
         with self._lock.writing():
             changes = [c for c in changes if c.generation > self.generation]  # another thread may have applied them
             if changes:
                 self._apply(changes)
-        return bool(changes)
+        return list(dict.fromkeys(pid for change in changes for pid in change.paper_ids))
 
     # -- building ---------------------------------------------------------------------------
 
@@ -124,7 +123,7 @@ class LiveIndex:
         if self._changed_since_save >= max(1, SAVE_AFTER_CHANGED * len(self._index.papers)):
             self._save()
 
-    def _reconcile(self) -> None:
+    def _reconcile(self) -> list[str]:
         """Catch up with a write the log never recorded (a writer stopped between its data and its
         record): compare the paper ids, read the missing papers, drop the vanished ones."""
         stored = set(self._store.paper_ids())
@@ -135,6 +134,7 @@ class LiveIndex:
         self._index.apply(missing, self._store.chunks_of(missing), removed=sorted(held - stored))
         self._store.reopen()  # whoever wrote it, its vectors too
         self._changed_since_save += len(missing) + len(held - stored)
+        return [p.id for p in missing] + sorted(held - stored)
 
     def save(self) -> None:
         """Save the current generation now, if it is not yet saved."""

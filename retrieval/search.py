@@ -80,8 +80,9 @@ class HybridSearcher:
         self.settings = settings
         self.live = LiveIndex(store, snapshot_dir)
 
-    def refresh(self) -> bool:
-        """Take in what changed in the store since the index's generation (once per question)."""
+    def refresh(self) -> list[str]:
+        """Take in what changed in the store since the index's generation (once per question);
+        returns the ids of the papers that changed."""
         return self.live.refresh()
 
     def reading(self):

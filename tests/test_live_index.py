@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -205,3 +206,24 @@ def test_catalog_lists_papers_without_their_summaries(shipped_library):
     assert [(p.id, p.title, p.authors, p.presenter, p.added) for p in catalog] == \
         [(p.id, p.title, p.authors, p.presenter, p.added) for p in papers]
     assert all(p.text == "" for p in catalog)
+
+
+def test_a_server_takes_in_a_new_paper_before_anyone_asks(shipped_library, shipped_data_dir, tmp_path):
+    library = shipped_library
+    library.searcher.refresh()
+    stop = library.follow_changes(every_s=0.1)
+    try:
+        env = dict(os.environ, PAPERBOT_DATA_DIR=str(shipped_data_dir))
+        done = subprocess.run([sys.executable, "-m", "paperbot.bot.cli", "ingest", "-q",
+                               str(_new_paper_file(tmp_path / "new").parent)], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        head = library.store.generation()
+        deadline = time.monotonic() + 60
+        while library.searcher.live.generation < head and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert library.searcher.live.generation == head
+        assert library.searcher.refresh() == []  # nothing left for the question to do
+        answer = library.ask(KEYWORD_QUESTION)
+        assert answer.citations and answer.citations[0].title.startswith("Quokka"), answer.answer
+    finally:
+        stop.set()
