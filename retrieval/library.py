@@ -159,9 +159,11 @@ class Library:
                 try:
                     changed = self.searcher.refresh()
                     papers = self.searcher.index.papers
-                    for paper_id in changed[:FOLLOW_WARM_PAPERS]:
-                        if paper_id in papers:
-                            self.sentences.of(papers[paper_id])
+                    warm = [papers[pid] for pid in changed[:FOLLOW_WARM_PAPERS] if pid in papers]
+                    for paper in warm:
+                        self.sentences.of(paper)
+                    if warm:  # a re-opened embedded index loads its vectors on the first search: now
+                        self.searcher.search(warm[0].title)
                 except Exception:  # the next question refreshes (and reports) anyway
                     log.exception("following the index failed")
 

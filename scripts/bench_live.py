@@ -184,6 +184,7 @@ def bench(size: int, work: Path) -> dict:
     row["new_vectors_seen"] = library.store.query([float(x) for x in own], 3)[0].chunk.paper_id == new_id
     # As `paperbot serve` runs: the index follows the log between questions.
     stop = library.follow_changes(every_s=1.0)
+    library.ask(KEYWORD_QUESTION.replace("quokka", "numbat"))  # as above: asked once before the add
     (new / "quokka3.md").write_text(NEW_PAPER.replace("Quokka", "Numbat").replace("Imogen", "Perpetua"))
     subprocess.run([paperbot, "ingest", "-q", str(new)], env=env, check=True, capture_output=True, cwd=REPO)
     time.sleep(3.0)  # a question a few seconds after the add
