@@ -133,6 +133,7 @@ def test_orphan_chunks_are_invisible_and_cleaned(library, corpus, monkeypatch):
     monkeypatch.undo()
     orphan_id = paper_id_for("d.md", "Orphaned Attention")
     assert orphan_id in {c.paper_id for c in library.store.chunks()}
+    library.searcher.refresh()  # as before each question
     assert all(hit.paper.id != orphan_id for hit in library.searcher.search("attention heads lost record").hits)
     (corpus / "d.md").unlink()  # and the file is gone before the next run: its chunks must not linger
     report = library.ingest([corpus])
@@ -140,6 +141,21 @@ def test_orphan_chunks_are_invisible_and_cleaned(library, corpus, monkeypatch):
     chunks = library.store.chunks()
     assert len(chunks) == len({c.id for c in chunks})
     assert {c.paper_id for c in chunks} == {p.id for p in library.papers()}
+
+
+def test_a_record_removed_behind_the_change_log_is_caught_up_with_and_restored(library, corpus):
+    library.ingest([corpus])
+    victim = library.papers()[0]
+    library.store._papers.delete(ids=[victim.id])  # as if killed between chunks and record
+    library.searcher.refresh()  # as before each question: it finds the write the log lacks
+    assert victim.id not in library.searcher.index.papers
+    assert all(hit.paper.id != victim.id for hit in library.searcher.search(victim.text[:200]).hits)
+    report = library.ingest([corpus])
+    assert report.added == [victim.id]
+    chunks = library.store.chunks()
+    assert len(chunks) == len({c.id for c in chunks})
+    assert {c.paper_id for c in chunks} == {p.id for p in library.papers()}
+    assert victim.id in {p.id for p in library.papers()}
 
 
 def test_other_embedder_is_refused_with_reindex_hint(library, corpus):
@@ -406,6 +422,7 @@ def test_an_index_made_before_file_records_is_scanned_once(library, corpus):
     victim = library.papers()[0]
     library.store._papers.delete(ids=[victim.id])  # leftovers of a crash from before write markers
     library.store._client.delete_collection(f"{library.settings.chroma.collection}_files")
+    library.store.reopen()  # the collections as a process opening this index finds them
     report = Library(library.settings).ingest([corpus])
     assert report.added == [victim.id] and report.files_read == 3
     chunks = library.store.chunks()
