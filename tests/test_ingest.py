@@ -158,6 +158,45 @@ def test_a_record_removed_behind_the_change_log_is_caught_up_with_and_restored(l
     assert victim.id in {p.id for p in library.papers()}
 
 
+def test_an_incremental_ingest_logs_the_papers_it_writes_and_readers_take_them_in(library, corpus):
+    library.ingest([corpus])
+    reader = Library(library.settings)
+    reader.searcher.refresh()
+    head = library.store.generation()
+    _write(corpus / "b.md", "Contrastive Decoding Revisited", "Decoding now contrasts three quokka models. " * 60)
+    _write(corpus / "c.md", "Tiny Recurrent Memories", "A small memory helps recurrence. " * 60)  # retitled
+    report = library.ingest([corpus])
+    b = paper_id_for("b.md", "Contrastive Decoding Revisited")
+    old_c, new_c = paper_id_for("c.md", "Tiny Recurrent Memory"), paper_id_for("c.md", "Tiny Recurrent Memories")
+    assert report.files_read == 2 and report.unchanged == 1 and report.removed == [old_c]  # a.md not even read
+    logged = [pid for change in library.store.changes_since(head) for pid in change.paper_ids]
+    assert sorted(logged) == sorted([b, new_c, old_c])
+    assert sorted(reader.searcher.refresh()) == sorted([b, new_c, old_c])
+    assert "quokka" in reader.searcher.index.papers[b].text
+    assert new_c in reader.searcher.index.papers and old_c not in reader.searcher.index.papers
+
+
+def test_a_write_killed_before_it_was_logged_is_logged_by_the_next_ingest(library, corpus, monkeypatch):
+    library.ingest([corpus])
+    reader = Library(library.settings)
+    reader.searcher.refresh()
+    _write(corpus / "b.md", "Contrastive Decoding Revisited", "Decoding now contrasts three quokka models. " * 60)
+
+    def killed(*args, **kwargs):  # the paper's chunks and record written, its change not logged
+        raise KeyboardInterrupt("killed half-way")
+
+    monkeypatch.setattr(IndexStore, "_log_change", killed)
+    with pytest.raises(KeyboardInterrupt):
+        library.ingest([corpus])
+    monkeypatch.undo()
+    b = paper_id_for("b.md", "Contrastive Decoding Revisited")
+    assert reader.searcher.refresh() == []  # no reader can know the paper changed
+    report = library.ingest([corpus])
+    assert report.unchanged == 3 and report.chunks_embedded == 0  # the write itself had finished
+    assert reader.searcher.refresh() == [b]
+    assert "quokka" in reader.searcher.index.papers[b].text
+
+
 def test_other_embedder_is_refused_with_reindex_hint(library, corpus):
     library.ingest([corpus])
     with pytest.raises(EmbedderMismatchError, match="paperbot ingest --reindex"):
