@@ -285,7 +285,7 @@ class IndexStore:
 
     def catalog(self) -> list[Paper]:
         """Every paper's metadata, without reading the summaries (their ``text`` is empty)."""
-        got = self._papers.get(include=["metadatas"])
+        got = _get_all(self._papers, ["metadatas"])
         papers = [_paper_from_record(i, "", m) for i, m in zip(got["ids"], got["metadatas"])]
         return sorted(papers, key=lambda p: (p.added.isoformat() if p.added else "", p.source, p.line or 0, p.title))
 
@@ -320,7 +320,7 @@ class IndexStore:
         return self._papers.count()
 
     def paper_ids(self) -> list[str]:
-        return self._papers.get(include=[])["ids"]
+        return _get_all(self._papers, [])["ids"]
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -330,7 +330,7 @@ class IndexStore:
         return f"{generation}:{self._papers.count()}:{self._chunks.count()}"
 
     def papers(self) -> list[Paper]:
-        got = self._papers.get(include=["documents", "metadatas"])
+        got = _get_all(self._papers, ["documents", "metadatas"])
         papers = [_paper_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(papers, key=lambda p: (p.added.isoformat() if p.added else "", p.source, p.line or 0, p.title))
 
@@ -341,7 +341,7 @@ class IndexStore:
         return _paper_from_record(got["ids"][0], got["documents"][0], got["metadatas"][0])
 
     def chunks(self) -> list[Chunk]:
-        got = self._chunks.get(include=["documents", "metadatas"])
+        got = _get_all(self._chunks, ["documents", "metadatas"])
         return [
             Chunk(id=i, paper_id=m["paper_id"], text=d, position=int(m.get("position", 0)))
             for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
@@ -417,9 +417,9 @@ class IndexStore:
         Chunks whose paper has no record are deleted. A paper whose record counts another
         number of chunks than the index holds lost chunks half-way through being replaced.
         """
-        records = self._papers.get(include=["metadatas"])
+        records = _get_all(self._papers, ["metadatas"])
         expected = {i: int(m.get("chunks", -1)) for i, m in zip(records["ids"], records["metadatas"])}
-        chunks = self._chunks.get(include=["metadatas"])
+        chunks = _get_all(self._chunks, ["metadatas"])
         found: dict[str, int] = {}
         orphans = []
         for chunk_id, meta in zip(chunks["ids"], chunks["metadatas"]):
@@ -453,6 +453,22 @@ def _set_metadata(collection: Any, **values: Any) -> None:
     # modify() replaces the whole metadata; the distance ("hnsw:*") is fixed at creation and may not be resent.
     kept = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("hnsw:")}
     collection.modify(metadata={**kept, **values})
+
+
+_PAGE = 5000  # records per read: one read of a whole large collection exceeds SQLite's variable limit
+
+
+def _get_all(collection: Any, include: list[str]) -> dict[str, list]:
+    """Every record of a collection, read a page at a time."""
+    got: dict[str, list] = {"ids": [], **{field: [] for field in include}}
+    offset = 0
+    while True:
+        page = collection.get(include=include, limit=_PAGE, offset=offset)
+        for field in got:
+            got[field].extend(page[field])
+        if len(page["ids"]) < _PAGE:
+            return got
+        offset += _PAGE
 
 
 def drop_index(settings: Settings) -> None:
