@@ -21,7 +21,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from paperbot.retrieval.lexical import LexicalIndex
 from paperbot.retrieval.text_match import normalize
 from paperbot.retrieval.types import Paper
-from paperbot.retrieval.word_table import WordLists
+from paperbot.retrieval.word_table import Vocabulary, WordLists
 
 MatchKind = Literal["title", "author", "presenter", "topic"]
 # (query, k) -> [(paper_id, similarity in [0, 1])], best first.
@@ -66,9 +66,10 @@ class LookupIndex:
     for the few papers that match by name or by topic."""
 
     def __init__(self) -> None:
-        self._titles = WordLists(exact_below=_SHORT_WORD)  # paper id -> its title's words, parts and short name
-        self._title_content = WordLists(exact_below=_SHORT_WORD)  # paper id -> its title's content words
-        self._people = WordLists(exact_below=_SHORT_WORD)  # person -> the words of the name
+        title_words = Vocabulary(exact_below=_SHORT_WORD)
+        self._titles = WordLists(title_words)  # paper id -> its title's words, parts and short name
+        self._title_content = WordLists(title_words)  # paper id -> its title's content words
+        self._people = WordLists(Vocabulary(exact_below=_SHORT_WORD))  # person -> the words of the name
         self._people_papers: dict[str, set[str]] = {}  # person -> the papers they wrote or presented
         self._topic = LexicalIndex()
 
@@ -97,11 +98,11 @@ class LookupIndex:
         words = content_words(query)
         if not words or not papers:
             return []
-        topic = self._topic_scores(papers, query, words, nearest)
-        ids, covered = self._titles.coverage(self._titles.similarity(words))
+        similarity = self._titles.similarity(words)
+        ids, covered = self._titles.coverage(similarity)
         if len(words) > 1:  # "fix match" for "FixMatch"
             covered = np.maximum(covered, self._titles.coverage(self._titles.similarity(["".join(words)]))[1])
-        share_ids, share = self._title_content.share(self._title_content.similarity(words))
+        share_ids, share = self._title_content.share(similarity)
         assert share_ids == ids  # both are kept in the same order
         titles = 0.9 * covered + 0.1 * share
         people, named = self._people.coverage(self._people.similarity(words))
@@ -111,6 +112,7 @@ class LookupIndex:
         candidates = set(title_score)
         for person in person_score:
             candidates |= {pid for pid in self._people_papers.get(person, ()) if pid in papers}
+        topic = self._topic_scores(papers, query, words, nearest, candidates, limit)
         # Papers only the topic finds: no more than `limit` of them can make the list (ties kept).
         topical = [pid for pid in topic if pid in papers and pid not in candidates]
         if len(topical) > limit:
@@ -136,19 +138,32 @@ class LookupIndex:
         return hits[:limit]
 
     def _topic_scores(self, papers: Mapping[str, Paper], query: str, words: list[str],
-                      nearest: NearestPapers | None) -> dict[str, float]:
-        lexical = self._topic.positive(words)
-        best = max(lexical.values(), default=0.0)
-        lexical = {i: s / best for i, s in lexical.items()} if best > 0 else {}  # the best paper scores 1
+                      nearest: NearestPapers | None, named: set[str], limit: int) -> dict[str, float]:
+        """Topic scores (BM25 scaled so the best paper is 1, half and half with the dense neighbours)
+        of the papers that can make the list: the named ones, the dense neighbours, and as many of
+        the best by BM25 as could still fit (ties kept)."""
+        scores = self._topic.scores(words)
+        positive = np.flatnonzero(scores > 0)
+        best = float(scores[positive].max()) if len(positive) else 0.0
+        dense: dict[str, float] = {}
+        if nearest is not None:
+            similar = {paper_id: float(score) for paper_id, score in nearest(query, min(len(papers), 20))}
+            top = max(similar.values(), default=0.0)
+            # Scaled like BM25 (best paper = 1); similarities at the noise floor count for nothing.
+            dense = {i: (s - DENSE_FLOOR) / (top - DENSE_FLOOR) for i, s in similar.items() if s > DENSE_FLOOR}
+        room = limit + len(named) + len(dense)
+        if len(positive) > room:
+            floor = np.partition(scores[positive], -room)[-room]
+            positive = positive[scores[positive] >= floor]
+        keys = self._topic.keys
+        lexical = {keys[i]: float(scores[i]) / best for i in positive}
+        for paper_id in named | set(dense):  # their own BM25 counts too, however low
+            slot = self._topic.slot_of.get(paper_id)
+            if slot is not None and scores[slot] > 0:
+                lexical[paper_id] = float(scores[slot]) / best
         if nearest is None:
             return lexical
-        similar = {paper_id: float(score) for paper_id, score in nearest(query, min(len(papers), 20))
-                   if paper_id in papers}
-        best = max(similar.values(), default=0.0)
-        # Scaled like BM25 (best paper = 1); similarities at the noise floor count for nothing.
-        dense = {i: (s - DENSE_FLOOR) / (best - DENSE_FLOOR) for i, s in similar.items() if s > DENSE_FLOOR}
-        ids = set(lexical) | set(dense)
-        return {i: 0.5 * lexical.get(i, 0.0) + 0.5 * dense.get(i, 0.0) for i in ids}
+        return {i: 0.5 * lexical.get(i, 0.0) + 0.5 * dense.get(i, 0.0) for i in set(lexical) | set(dense)}
 
 
 def _catalog_rank(paper: Paper) -> tuple:

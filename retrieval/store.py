@@ -41,6 +41,7 @@ import chromadb
 from chromadb.config import Settings as ChromaClientSettings
 
 from paperbot.config import Settings
+from paperbot.retrieval.chroma_pages import get_all
 from paperbot.retrieval.data_dir import WRITE_ROOM, NoRoomForCopy, readable_copy, unwritable_reason, write_refused
 from paperbot.retrieval.file_records import FileRecord, FileRecords
 from paperbot.retrieval.locks import ReadWriteLock
@@ -367,7 +368,7 @@ class IndexStore:
 
     def catalog(self) -> list[Paper]:
         """Every paper's metadata, without reading the summaries (their ``text`` is empty)."""
-        got = self._papers.get(include=["metadatas"])
+        got = get_all(self._papers, ["metadatas"])
         papers = [_paper_from_record(i, "", m) for i, m in zip(got["ids"], got["metadatas"])]
         return sorted(papers, key=lambda p: (p.added.isoformat() if p.added else "", p.source, p.line or 0, p.title))
 
@@ -409,7 +410,7 @@ class IndexStore:
         return f"{generation}:{self._papers.count()}:{self._chunks.count()}"
 
     def papers(self) -> list[Paper]:
-        got = self._papers.get(include=["documents", "metadatas"])
+        got = get_all(self._papers, ["documents", "metadatas"])
         papers = [_paper_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(papers, key=lambda p: (p.added.isoformat() if p.added else "", p.source, p.line or 0, p.title))
 
@@ -420,7 +421,7 @@ class IndexStore:
         return _paper_from_record(got["ids"][0], got["documents"][0], got["metadatas"][0])
 
     def chunks(self) -> list[Chunk]:
-        got = self._chunks.get(include=["documents", "metadatas"])
+        got = get_all(self._chunks, ["documents", "metadatas"])
         return [
             Chunk(id=i, paper_id=m["paper_id"], text=d, position=int(m.get("position", 0)))
             for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
@@ -431,12 +432,12 @@ class IndexStore:
 
     def paper_ids(self) -> set[str]:
         """The ids of every paper in the catalog (nothing else is read)."""
-        return set(self._papers.get(include=[])["ids"])
+        return set(get_all(self._papers, [])["ids"])
 
     def catalog_entries(self, ids: Iterable[str] | None = None) -> dict[str, CatalogEntry]:
         """Catalog records without texts: of the given papers (those that exist), or of all."""
         if ids is None:
-            got = self._papers.get(include=["metadatas"])
+            got = get_all(self._papers, ["metadatas"])
             return {i: _entry(i, m) for i, m in zip(got["ids"], got["metadatas"])}
         entries: dict[str, CatalogEntry] = {}
         for batch in _batches(sorted(set(ids))):
@@ -579,9 +580,9 @@ class IndexStore:
         return damaged
 
     def _scan_and_clean(self, busy: set[str]) -> set[str]:
-        records = self._papers.get(include=["metadatas"])
+        records = get_all(self._papers, ["metadatas"])
         expected = {i: int(m.get("chunks", -1)) for i, m in zip(records["ids"], records["metadatas"])}
-        chunks = self._chunks.get(include=["metadatas"])
+        chunks = get_all(self._chunks, ["metadatas"])
         found: dict[str, int] = {}
         orphans = []
         for chunk_id, meta in zip(chunks["ids"], chunks["metadatas"]):
@@ -625,7 +626,7 @@ class IndexStore:
         if (self._fresh(self._papers).metadata or {}).get("title_keys") == TITLE_KEY_VERSION or self.read_only:
             return
         with self._writing():
-            got = self._papers.get(include=["metadatas"])
+            got = get_all(self._papers, ["metadatas"])
             stale = [(i, m) for i, m in zip(got["ids"], got["metadatas"]) if m.get("title_key") != title_key(m["title"])]
             for batch in _batches(stale):
                 self._papers.update(ids=[i for i, _ in batch],

@@ -71,42 +71,54 @@ class WordTable:
         return found
 
 
-def similarity_matrix(words: list[str], vocabulary: list[str], exact_below: int) -> np.ndarray:
-    """``lookup.word_similarity`` of every (word, vocabulary word) pair, shape (len(words), len(vocabulary))."""
-    if not words or not vocabulary:
-        return np.zeros((len(words), len(vocabulary)))
-    matrix = np.maximum(process.cdist(words, vocabulary, scorer=fuzz.ratio, dtype=np.float64) / 100,
-                        process.cdist(words, vocabulary, scorer=DamerauLevenshtein.normalized_similarity,
-                                      dtype=np.float64))
-    matrix[:, np.asarray([len(w) <= exact_below for w in vocabulary], dtype=bool)] = 0.0
-    matrix[np.asarray([len(w) <= exact_below for w in words], dtype=bool), :] = 0.0
-    at = {w: i for i, w in enumerate(vocabulary)}
-    for row, word in enumerate(words):
-        if word in at:
-            matrix[row, at[word]] = 1.0
-    return matrix
+class Vocabulary:
+    """Distinct words in the order first seen (positions never change), with which are short."""
+
+    def __init__(self, exact_below: int = 0) -> None:
+        self.exact_below = exact_below
+        self.words: list[str] = []
+        self.position: dict[str, int] = {}
+        self._short = np.zeros(0, dtype=bool)
+
+    def add(self, words: list[str]) -> np.ndarray:
+        for word in words:
+            if word not in self.position:
+                self.position[word] = len(self.words)
+                self.words.append(word)
+        return np.asarray([self.position[w] for w in words], dtype=np.int32)
+
+    def similarity(self, words: list[str]) -> np.ndarray:
+        """``lookup.word_similarity`` of every (word, vocabulary word) pair: (len(words), len(vocabulary))."""
+        if not words or not self.words:
+            return np.zeros((len(words), len(self.words)))
+        if len(self._short) != len(self.words):
+            self._short = np.asarray([len(w) <= self.exact_below for w in self.words], dtype=bool)
+        matrix = np.maximum(process.cdist(words, self.words, scorer=fuzz.ratio, dtype=np.float64) / 100,
+                            process.cdist(words, self.words, scorer=DamerauLevenshtein.normalized_similarity,
+                                          dtype=np.float64))
+        matrix[:, self._short] = 0.0  # words this short match only themselves
+        matrix[np.asarray([len(w) <= self.exact_below for w in words], dtype=bool), :] = 0.0
+        for row, word in enumerate(words):
+            if word in self.position:
+                matrix[row, self.position[word]] = 1.0
+        return matrix
 
 
 class WordLists:
     """Items with an ordered list of words each (a title's, a name's), all scored at once.
 
     The sums run word by word in the same order as the plain-Python scoring they replace, so
-    the figures are the same to the last bit.
+    the figures are the same to the last bit. Several tables may share one vocabulary, and so
+    one similarity matrix per query.
     """
 
-    def __init__(self, exact_below: int = 0) -> None:
-        self._exact_below = exact_below
-        self._vocabulary: list[str] = []
-        self._position: dict[str, int] = {}
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
         self._lists: dict[Hashable, np.ndarray] = {}
         self._packed = None  # (keys, positions padded with -1, lengths): built when first needed
 
     def set(self, key: Hashable, words: list[str]) -> None:
-        for word in words:
-            if word not in self._position:
-                self._position[word] = len(self._vocabulary)
-                self._vocabulary.append(word)
-        self._lists[key] = np.asarray([self._position[w] for w in words], dtype=np.int32)
+        self._lists[key] = self.vocabulary.add(words)
         self._packed = None
 
     def discard(self, key: Hashable) -> None:
@@ -131,7 +143,7 @@ class WordLists:
         return self._pack()[2]
 
     def similarity(self, words: list[str]) -> np.ndarray:
-        return similarity_matrix(words, self._vocabulary, self._exact_below)
+        return self.vocabulary.similarity(words)
 
     def coverage(self, similarity: np.ndarray) -> tuple[list, np.ndarray]:
         """(keys, per item: the mean over the query words of their best similarity to the item's words).

@@ -1,6 +1,7 @@
 """Benchmark: the live index at growing corpus sizes (a script that prints figures, not a test).
 
-    python scripts/bench_live.py --sizes 1000 10000 100000 [--work DIR] [--keep]
+    python scripts/bench_live.py --sizes 1000 10000 100000 [--work DIR]
+    python scripts/bench_live.py --questions-only DATA_DIR   # an index already built
 
 For each size N: N synthetic summaries are indexed into a data directory with a fast stand-in
 embedder (hashed bag of words; embedding 100,000 papers with MiniLM would take hours on 2 cores;
@@ -202,15 +203,49 @@ def bench(size: int, work: Path) -> dict:
     return row
 
 
+def questions_only(data: Path) -> dict:
+    """For an index too big to rebuild in the time at hand: load it, then question and lookup latency."""
+    library = Library(load_settings(data_dir=data))
+    start = time.perf_counter()
+    library.searcher.refresh()
+    row: dict = {"papers": len(library.searcher.index.papers), "load_s": time.perf_counter() - start,
+                 "index_loaded_from": library.searcher.live.loaded_from, "disk_mb": disk_mb(data)}
+    passes = []
+    for _ in range(2):
+        samples = []
+        for question in QUESTIONS:
+            began = time.perf_counter()
+            library.ask(question)
+            samples.append((time.perf_counter() - began) * 1000)
+        passes.append(percentiles(samples))
+    (row["first_pass_p50_ms"], row["first_pass_p95_ms"]), (row["warm_p50_ms"], row["warm_p95_ms"]) = passes
+    lookups = []
+    for _ in range(3):
+        for query in LOOKUPS:
+            began = time.perf_counter()
+            library.lookup(query)
+            lookups.append((time.perf_counter() - began) * 1000)
+    row["lookup_p50_ms"], row["lookup_p95_ms"] = percentiles(lookups)
+    row["rss_mb"], row["peak_rss_mb"] = rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/paperbot-bench-live"))
+    parser.add_argument("--questions-only", type=Path, metavar="DATA_DIR",
+                        help="only load this existing index and time questions and lookups")
     args = parser.parse_args()
+    def show(row: dict) -> None:
+        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+
+    if args.questions_only:
+        show(questions_only(args.questions_only))
+        return
     args.work.mkdir(parents=True, exist_ok=True)
     for size in args.sizes:
-        row = bench(size, args.work)
-        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+        show(bench(size, args.work))
 
 
 if __name__ == "__main__":

@@ -75,8 +75,9 @@ def test_changed_paper_is_replaced_not_duplicated(library, corpus):
     assert all("Decoding contrasts" not in c.text for c in library.store.chunks())
 
 
-def test_prune_removes_papers_whose_file_is_gone(library, corpus):
+def test_prune_removes_papers_whose_file_is_gone(library, corpus, monkeypatch):
     library.ingest([corpus])
+    monkeypatch.setattr("paperbot.retrieval.chroma_pages.PAGE", 2)  # the catalog read in pages, as a large one is
     (corpus / "c.md").unlink()
     assert len(library.ingest([corpus]).removed) == 0  # without --prune nothing is removed
     report = library.ingest([corpus], prune=True)
@@ -321,11 +322,12 @@ def test_writes_larger_than_a_chroma_batch(library):
 
 def test_unchanged_files_are_not_parsed_again(library, corpus, monkeypatch):
     library.ingest([corpus])
-    monkeypatch.setattr("paperbot.retrieval.ingest.load_file",
+    with monkeypatch.context() as patched:
+        patched.setattr("paperbot.retrieval.ingest.load_file",
                         lambda *a, **k: pytest.fail("an unchanged file was parsed again"))
-    again = Library(library.settings).ingest([corpus])  # another process: only the index remembers
+        patched.setattr("paperbot.retrieval.chroma_pages.PAGE", 2)  # records read in pages, as a large index is
+        again = Library(library.settings).ingest([corpus])  # another process: only the index remembers
     assert (again.files_read, again.unchanged, again.chunks_embedded) == (0, 3, 0)
-    monkeypatch.undo()
 
     old_mtime = (corpus / "a.md").stat().st_mtime_ns
     os.utime(corpus / "a.md", ns=(old_mtime + 10**9, old_mtime + 10**9))  # touched: same content
