@@ -24,7 +24,6 @@ from paperbot.retrieval.answerers.local import LocalAnswerer
 from paperbot.retrieval.catalog_answers import catalog_answer
 from paperbot.retrieval.citations import cite, collapse
 from paperbot.retrieval.deadline import Deadline
-from paperbot.retrieval.mentions import find_mentions
 from paperbot.retrieval.model_answers import model_answer
 from paperbot.retrieval.question_text import clean_question, ordinal_index, refers_to_person
 from paperbot.retrieval.search import SearchResult
@@ -33,6 +32,7 @@ from paperbot.retrieval.topic_answers import topic_answer
 from paperbot.retrieval.types import Answer, Paper, PaperRef, Progress, Turn
 
 if TYPE_CHECKING:
+    from paperbot.retrieval.corpus_index import CorpusIndex
     from paperbot.retrieval.library import Library
 
 log = logging.getLogger(__name__)
@@ -79,19 +79,20 @@ def _abstention(question: str, reason: str, suggestions: list[PaperRef]) -> Answ
     return Answer(question=question, answer=text, abstained=True, suggestions=suggestions)
 
 
-def _previous(history: Sequence[Turn], papers: dict[str, Paper]) -> tuple[list[str], tuple[str, ...]]:
+def _previous(history: Sequence[Turn], index: "CorpusIndex") -> tuple[list[str], tuple[str, ...]]:
     """(paper ids, people) the latest answered turn was about.
 
     The people are those its question named, else the first person its answer names (catalog
     answers lead with the field that was asked for: "… was presented by Hongbo Tian").
     """
+    papers = index.papers
     for turn in reversed(history):
         ids = [p for p in dict.fromkeys(turn.paper_ids) if p in papers]
         if ids:
-            asked = find_mentions(turn.question, list(papers.values())).people
+            asked = index.mentions.find(turn.question, papers).people
             if asked:
                 return ids, asked
-            named = find_mentions(turn.answer, list(papers.values())).people
+            named = index.mentions.find(turn.answer, papers).people
             first = sorted(named, key=lambda person: _position(turn.answer, person))[:1]
             return ids, tuple(first)
     return [], ()
@@ -129,7 +130,7 @@ def understand(library: "Library", question: str) -> Question:
     text = clean_question(question) or question
     embedding = searcher.embed(index.correct_spelling(text))  # "batchnorm" means "batch normalization"
     result = searcher.search(text, embedding=embedding)
-    mentions = find_mentions(text, list(index.papers.values()))
+    mentions = index.mentions.find(text, index.papers)
     return make_question(text, embedding, result, mentions, index)
 
 
@@ -174,7 +175,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     q = understand(library, question)
     text, embedding, result, mentions = q.text, q.embedding.tolist(), q.result, q.mentions
 
-    previous, previous_people = _previous(history, papers)
+    previous, previous_people = _previous(history, index)
     scope = [p for p in scope if p in papers]
     followup = bool(scope)
     if not followup and previous:
@@ -190,7 +191,8 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
         people = previous_people if carried else mentions.people
         named = list(mentions.papers) if carried else _catalog_papers(library, q, people, previous if followup else [])
         if people or named:
-            answer = catalog_answer(question, people, named, list(papers.values()), models.asked_field(q))
+            answer = catalog_answer(question, people, named, index.mentions.papers_of(people, papers),
+                                    models.asked_field(q))
             if answer.answer:
                 answer.paper_ids = [p.id for p in named] or [c.paper_id for c in answer.citations]
                 return answer, None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperbot.retrieval.linear_model import LinearModel
-from paperbot.retrieval.search import CorpusIndex
+from paperbot.retrieval.corpus_index import CorpusIndex
 from paperbot.retrieval.sentences import SentenceIndex
 from paperbot.retrieval.signals import (
     Question,

@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from paperbot.config import Settings
 
@@ -63,19 +61,55 @@ def verify_sha256(path: Path, expected: str) -> None:
         )
 
 
+class BaseEmbedding:
+    """What retrieval asks of an embedder: a question's vector, a text's, many texts' in batches.
+
+    The query path imports no LlamaIndex (it costs a second at start-up); the interface is the
+    part of LlamaIndex's ``BaseEmbedding`` this project uses, so either kind fits where an
+    embedder is expected.
+    """
+
+    model_name: str = ""
+
+    def __init__(self, model_name: str | None = None, embed_batch_size: int = 10):
+        if model_name is not None:
+            self.model_name = model_name
+        self.embed_batch_size = embed_batch_size
+
+    def get_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)
+
+    def get_text_embedding_batch(self, texts: list[str], show_progress: bool = False, **_: Any) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self.embed_batch_size):
+            vectors.extend(self._get_text_embeddings(texts[start:start + self.embed_batch_size]))
+        return vectors
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return [self._get_text_embedding(text) for text in texts]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        raise NotImplementedError
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        raise NotImplementedError
+
+
 class LocalMiniLMEmbedding(BaseEmbedding):
     """all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime: mean pooling + L2 norm, as sentence-transformers."""
 
-    model_name: str = LOCAL_MODEL_ID
-    _session: Any = PrivateAttr(default=None)
-    _tokenizer: Any = PrivateAttr(default=None)
-    _lock: Any = PrivateAttr(default_factory=threading.Lock)
-    _files: tuple[Path, Path] = PrivateAttr()
+    model_name = LOCAL_MODEL_ID
 
     def __init__(self, model_path: Path | None = None, tokenizer_path: Path | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         default_model, default_tokenizer = local_model_files()
         self._files = (model_path or default_model, tokenizer_path or default_tokenizer)
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
 
     def _load(self) -> None:
         if self._session is not None:
@@ -129,14 +163,9 @@ class LocalMiniLMEmbedding(BaseEmbedding):
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._encode([query])[0]
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
 
 class OpenAIEmbedding(BaseEmbedding):
     """Embeddings from OpenAI or an OpenAI-compatible server, through the `openai` client."""
-
-    _client: Any = PrivateAttr()
 
     def __init__(self, client: Any, model_name: str, **kwargs: Any):
         super().__init__(model_name=model_name, **kwargs)
@@ -158,9 +187,6 @@ class OpenAIEmbedding(BaseEmbedding):
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._get_text_embedding(query)
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
 
 
 def _build_local(settings: Settings) -> BaseEmbedding:

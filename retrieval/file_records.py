@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from paperbot.retrieval.chroma_pages import get_all
+
 _NO_VECTOR = [0.0]  # these records mean nothing as vectors, but Chroma wants one
 _RECORD, _WRITE = "record", "write_started"  # the one metadata key of a file record, of a write marker
 _BATCH = 1000
@@ -53,7 +55,7 @@ class FileRecords:
         self._collection = collection
 
     def all(self) -> dict[str, FileRecord]:
-        got = self._collection.get(include=["metadatas"])
+        got = get_all(self._collection, ["metadatas"])
         return {path: _from_metadata(path, meta) for path, meta in zip(got["ids"], got["metadatas"]) if _RECORD in meta}
 
     def put(self, records: Sequence[FileRecord]) -> None:

@@ -7,12 +7,19 @@ the module that does the work.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
 from paperbot.config import Settings
 from paperbot.retrieval.types import Answer, Paper, Progress, Turn
+
+log = logging.getLogger(__name__)
+
+FOLLOW_EVERY_S = 2.0  # how often a server looks at the change log between questions
+FOLLOW_WARM_PAPERS = 50  # at most this many changed papers get their sentences embedded ahead
 
 
 class Library:
@@ -37,9 +44,11 @@ class Library:
 
     @cached_property
     def searcher(self):
+        from paperbot.retrieval import word_rarity
         from paperbot.retrieval.search import HybridSearcher
 
-        return HybridSearcher(self.store, self.embedder, self.settings.retrieval)
+        word_rarity.use_table(self._cache_dir)
+        return HybridSearcher(self.store, self.embedder, self.settings.retrieval, self._saved_index_dir)
 
     @cached_property
     def sentences(self):
@@ -61,6 +70,17 @@ class Library:
         return build_answerer(self.settings)
 
     @property
+    def _saved_index_dir(self) -> Path:
+        return self.settings.data_dir / "index"
+
+    @property
+    def _cache_dir(self) -> Path:
+        """Derived from installed packages only (not from the corpus): one per user, for every index."""
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("paperbot"))
+
+    @property
     def decides_near_misses(self) -> bool:
         """Whether the fitted near-miss model decides; an LLM answerer judges its passages itself."""
         return self.answerer.name == "local"
@@ -68,31 +88,48 @@ class Library:
     # -- corpus ------------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path] | None = None, *, prune: bool = False, progress: bool = False):
+        from paperbot.retrieval import word_rarity
         from paperbot.retrieval.ingest import ingest
 
-        return ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
+        report = ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
+        word_rarity.save_table(self._cache_dir)  # once: questions then skip loading wordfreq's lists
+        if report.papers_indexed or report.removed:
+            self.searcher.live.keep_saved()  # so the next process starts warm
+        return report
 
     def papers(self) -> list[Paper]:
-        return self.store.papers()
+        """Every paper, in catalog order, from the in-memory index of the newest generation."""
+        self.searcher.refresh()
+        return list(self.searcher.index.papers.values())
+
+    def catalog(self) -> list[Paper]:
+        """Every paper's metadata, read without the summaries (``text`` is empty): for listings."""
+        return self.store.catalog()
 
     def drop_index(self) -> None:
-        """Delete the whole index, whatever embedder built it (`paperbot ingest --reindex`)."""
+        """Delete the whole index, whatever embedder built it, its change log and the saved in-memory
+        index (`paperbot ingest --reindex`)."""
+        from paperbot.retrieval.live_index import drop_saved
         from paperbot.retrieval.store import drop_index
 
         drop_index(self.settings)
+        drop_saved(self._saved_index_dir)
         for component in ("store", "searcher"):  # they hold the dropped collections
             self.__dict__.pop(component, None)
 
     # -- catalog: lookup, papers added from Slack, the weekly digest ---------------------------
 
     def paper(self, paper_id: str) -> Paper | None:
-        return self.store.paper(paper_id)
+        self.searcher.refresh()
+        return self.searcher.index.papers.get(paper_id)
 
     def lookup(self, query: str, *, limit: int = 5):
         """Papers matching a (typo'd) title, author, presenter or topic: list[LookupHit], best first."""
-        from paperbot.retrieval.lookup import lookup
-
-        return lookup(self.papers(), query, limit=limit, nearest=self.nearest_paper_ids)
+        searcher = self.searcher
+        searcher.refresh()
+        with searcher.reading():
+            index = searcher.index
+            return index.lookup.find(index.papers, query, limit=limit, nearest=self.nearest_paper_ids)
 
     def nearest_paper_ids(self, text: str, k: int) -> list[tuple[str, float]]:
         """The k papers whose embedding is closest to the text's: (paper id, cosine similarity)."""
@@ -107,7 +144,9 @@ class Library:
         """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in."""
         from paperbot.retrieval.ingest import add_paper
 
-        return add_paper(self, paper)
+        added = add_paper(self, paper)
+        self.searcher.refresh()  # questions right after see it
+        return added
 
     def digest(self, *, now, since=None, questions=(), featured=None):
         """The weekly digest's selection (retrieval.digest.Digest) for the week of ``now``."""
@@ -120,13 +159,38 @@ class Library:
             since=since, questions=questions, featured=featured,
         )
 
+    def follow_changes(self, every_s: float = FOLLOW_EVERY_S) -> threading.Event:
+        """Keep the in-memory index current in the background (for `paperbot serve`): papers any
+        process adds are taken in, and their sentences embedded, before anyone asks about them.
+        Set the returned event to stop."""
+        stop = threading.Event()
+
+        def follow() -> None:
+            while not stop.wait(every_s):
+                try:
+                    changed = self.searcher.refresh()
+                    papers = self.searcher.index.papers
+                    warm = [papers[pid] for pid in changed[:FOLLOW_WARM_PAPERS] if pid in papers]
+                    for paper in warm:
+                        self.sentences.of(paper)
+                    if warm:  # a re-opened embedded index loads its vectors on the first search: now
+                        self.searcher.search(warm[0].title)
+                except Exception:  # the next question refreshes (and reports) anyway
+                    log.exception("following the index failed")
+
+        threading.Thread(target=follow, name="paperbot-index-follower", daemon=True).start()
+        return stop
+
     # -- questions ---------------------------------------------------------------------------
 
     def ask(self, question: str, history: Sequence[Turn] = (), scope: Sequence[str] = ()) -> Answer:
         """Answer a question; ``scope`` (paper ids) when it is asked about those papers."""
         from paperbot.retrieval.answering import answer_question
 
-        return answer_question(self, question, history, scope)
+        searcher = self.searcher
+        searcher.refresh()  # the one look at the change log this question makes
+        with searcher.reading():
+            return answer_question(self, question, history, scope)
 
     def is_question_for_bot(self, text: str) -> bool:
         """Whether a message is a question for the papers, not thanks or chatter: the fitted route."""
@@ -143,4 +207,7 @@ class Library:
         """Yield :class:`Progress` (what it is doing, never answer text), then the final, verified :class:`Answer`."""
         from paperbot.retrieval.answering import stream_answer
 
-        return stream_answer(self, question, history, scope)
+        searcher = self.searcher
+        searcher.refresh()
+        with searcher.reading():
+            yield from stream_answer(self, question, history, scope)

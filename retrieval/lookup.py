@@ -8,17 +8,20 @@ the caller supplies (the index's embeddings). A strong name match ranks above a 
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import bm25s
+import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein
 
+from paperbot.retrieval.lexical import LexicalIndex
 from paperbot.retrieval.text_match import normalize
 from paperbot.retrieval.types import Paper
+from paperbot.retrieval.word_table import Vocabulary, WordLists
 
 MatchKind = Literal["title", "author", "presenter", "topic"]
 # (query, k) -> [(paper_id, similarity in [0, 1])], best first.
@@ -50,26 +53,130 @@ def lookup(
     nearest: NearestPapers | None = None,
 ) -> list[LookupHit]:
     """The papers that best match ``query``, best first (at most ``limit``)."""
-    words = content_words(query)
-    if not words or not papers:
-        return []
-    topic = _topic_scores(papers, query, nearest)
-    hits: list[LookupHit] = []
+    index = LookupIndex()
     for paper in papers:
-        candidates: list[tuple[float, MatchKind]] = [
-            (_title_score(words, paper.title), "title"),
-            (max((_name_score(words, a) for a in paper.authors), default=0.0), "author"),
-            (_name_score(words, paper.presenter) if paper.presenter else 0.0, "presenter"),
-        ]
-        name_score, kind = max(candidates, key=lambda c: c[0])
-        topic_score = topic.get(paper.id, 0.0)
-        if name_score >= NAME_THRESHOLD:
-            # Among equally good name matches, the one the topic also supports comes first.
-            hits.append(LookupHit(paper, min(1.0, 0.9 * name_score + 0.1 * topic_score), kind))
-        elif topic_score > 0:
-            hits.append(LookupHit(paper, TOPIC_WEIGHT * topic_score, "topic"))
-    hits.sort(key=lambda h: (-h.score, h.paper.title))
-    return hits[:limit]
+        index.add(paper)
+    return index.find({p.id: p for p in papers}, query, limit=limit, nearest=nearest)
+
+
+class LookupIndex:
+    """What `/paper` lookup reads, kept per index generation: every title's and name's words, and
+    BM25 over the summaries. A query scores every title and every person at once (vectorised
+    rapidfuzz and numpy, the same figures as `_title_score` and `_name_score`), then builds hits
+    for the few papers that match by name or by topic."""
+
+    def __init__(self) -> None:
+        title_words = Vocabulary(exact_below=_SHORT_WORD)
+        self._titles = WordLists(title_words)  # paper id -> its title's words, parts and short name
+        self._title_content = WordLists(title_words)  # paper id -> its title's content words
+        self._people = WordLists(Vocabulary(exact_below=_SHORT_WORD))  # person -> the words of the name
+        self._people_papers: dict[str, set[str]] = {}  # person -> the papers they wrote or presented
+        self._topic = LexicalIndex()
+
+    def add(self, paper: Paper) -> None:
+        self._titles.set(paper.id, _title_words(paper.title))
+        self._title_content.set(paper.id, content_words(paper.title))
+        for person in _people(paper):
+            if person not in self._people_papers:
+                self._people.set(person, with_parts(content_words(person)))
+            self._people_papers.setdefault(person, set()).add(paper.id)
+        self._topic.add([(paper.id, _topic_words(paper))])
+
+    def remove(self, paper: Paper) -> None:
+        self._titles.discard(paper.id)
+        self._title_content.discard(paper.id)
+        for person in _people(paper):
+            holders = self._people_papers.get(person, set())
+            holders.discard(paper.id)
+            if not holders:
+                self._people_papers.pop(person, None)
+                self._people.discard(person)
+        self._topic.remove([(paper.id, _topic_words(paper))])
+
+    def find(self, papers: Mapping[str, Paper], query: str, *, limit: int = 5,
+             nearest: NearestPapers | None = None) -> list[LookupHit]:
+        words = content_words(query)
+        if not words or not papers:
+            return []
+        similarity = self._titles.similarity(words)
+        ids, covered = self._titles.coverage(similarity)
+        if len(words) > 1:  # "fix match" for "FixMatch"
+            covered = np.maximum(covered, self._titles.coverage(self._titles.similarity(["".join(words)]))[1])
+        share_ids, share = self._title_content.share(similarity)
+        assert share_ids == ids  # both are kept in the same order
+        titles = 0.9 * covered + 0.1 * share
+        people, named = self._people.coverage(self._people.similarity(words))
+        too_short = self._people.lengths() < len(words)  # "hongbo tian lottery" names no one
+        person_score = {people[i]: float(named[i]) for i in np.flatnonzero((named >= NAME_THRESHOLD) & ~too_short)}
+        title_score = {ids[i]: float(titles[i]) for i in np.flatnonzero(titles >= NAME_THRESHOLD)}
+        candidates = set(title_score)
+        for person in person_score:
+            candidates |= {pid for pid in self._people_papers.get(person, ()) if pid in papers}
+        topic = self._topic_scores(papers, query, words, nearest, candidates, limit)
+        # Papers only the topic finds: no more than `limit` of them can make the list (ties kept).
+        topical = [pid for pid in topic if pid in papers and pid not in candidates]
+        if len(topical) > limit:
+            floor = heapq.nlargest(limit, (topic[pid] for pid in topical))[-1]
+            topical = [pid for pid in topical if topic[pid] >= floor]
+        candidates |= set(topical)
+        hits: list[LookupHit] = []
+        for paper_id in candidates:
+            paper = papers[paper_id]
+            scores: list[tuple[float, MatchKind]] = [
+                (title_score.get(paper_id, 0.0), "title"),
+                (max((person_score.get(a, 0.0) for a in paper.authors), default=0.0), "author"),
+                (person_score.get(paper.presenter, 0.0) if paper.presenter else 0.0, "presenter"),
+            ]
+            name_score, kind = max(scores, key=lambda c: c[0])
+            topic_score = topic.get(paper.id, 0.0)
+            if name_score >= NAME_THRESHOLD:
+                # Among equally good name matches, the one the topic also supports comes first.
+                hits.append(LookupHit(paper, min(1.0, 0.9 * name_score + 0.1 * topic_score), kind))
+            elif topic_score > 0:
+                hits.append(LookupHit(paper, TOPIC_WEIGHT * topic_score, "topic"))
+        hits.sort(key=lambda h: (-h.score, h.paper.title, _catalog_rank(h.paper)))
+        return hits[:limit]
+
+    def _topic_scores(self, papers: Mapping[str, Paper], query: str, words: list[str],
+                      nearest: NearestPapers | None, named: set[str], limit: int) -> dict[str, float]:
+        """Topic scores (BM25 scaled so the best paper is 1, half and half with the dense neighbours)
+        of the papers that can make the list: the named ones, the dense neighbours, and as many of
+        the best by BM25 as could still fit (ties kept)."""
+        scores = self._topic.scores(words)
+        positive = np.flatnonzero(scores > 0)
+        best = float(scores[positive].max()) if len(positive) else 0.0
+        dense: dict[str, float] = {}
+        if nearest is not None:
+            similar = {paper_id: float(score) for paper_id, score in nearest(query, min(len(papers), 20))}
+            top = max(similar.values(), default=0.0)
+            # Scaled like BM25 (best paper = 1); similarities at the noise floor count for nothing.
+            dense = {i: (s - DENSE_FLOOR) / (top - DENSE_FLOOR) for i, s in similar.items() if s > DENSE_FLOOR}
+        room = limit + len(named) + len(dense)
+        if len(positive) > room:
+            floor = np.partition(scores[positive], -room)[-room]
+            positive = positive[scores[positive] >= floor]
+        keys = self._topic.keys
+        lexical = {keys[i]: float(scores[i]) / best for i in positive}
+        for paper_id in named | set(dense):  # their own BM25 counts too, however low
+            slot = self._topic.slot_of.get(paper_id)
+            if slot is not None and scores[slot] > 0:
+                lexical[paper_id] = float(scores[slot]) / best
+        if nearest is None:
+            return lexical
+        return {i: 0.5 * lexical.get(i, 0.0) + 0.5 * dense.get(i, 0.0) for i in set(lexical) | set(dense)}
+
+
+def _catalog_rank(paper: Paper) -> tuple:
+    return (paper.added.isoformat() if paper.added else "", paper.source, paper.line or 0)
+
+
+def _people(paper: Paper) -> list[str]:
+    return [*paper.authors, *([paper.presenter] if paper.presenter else [])]
+
+
+def _topic_words(paper: Paper) -> list[str]:
+    """What BM25 sees of a paper: its title (twice: it says most) and summary."""
+    return content_words(f"{paper.title} {paper.title} {paper.text}")
 
 
 def content_words(text: str) -> list[str]:
@@ -120,28 +227,3 @@ def _name_score(query_words: Sequence[str], name: str) -> float:
     if not name_words or len(query_words) > len(name_words):
         return 0.0
     return _coverage(query_words, name_words)
-
-
-def _topic_scores(papers: Sequence[Paper], query: str, nearest: NearestPapers | None) -> dict[str, float]:
-    lexical = _bm25_scores(papers, query)
-    if nearest is None:
-        return lexical
-    similar = {paper_id: float(score) for paper_id, score in nearest(query, min(len(papers), 20))}
-    best = max(similar.values(), default=0.0)
-    # Scaled like BM25 (best paper = 1); similarities at the noise floor count for nothing.
-    dense = {i: (s - DENSE_FLOOR) / (best - DENSE_FLOOR) for i, s in similar.items() if s > DENSE_FLOOR}
-    ids = set(lexical) | set(dense)
-    return {i: 0.5 * lexical.get(i, 0.0) + 0.5 * dense.get(i, 0.0) for i in ids}
-
-
-def _bm25_scores(papers: Sequence[Paper], query: str) -> dict[str, float]:
-    """BM25 over title and summary, scaled so the best paper scores 1."""
-    query_words = content_words(query)
-    corpus = [content_words(f"{p.title} {p.title} {p.text}") for p in papers]
-    retriever = bm25s.BM25()
-    retriever.index(corpus, show_progress=False)
-    scores = retriever.get_scores(query_words)
-    best = float(max(scores, default=0.0))
-    if best <= 0:
-        return {}
-    return {p.id: float(s) / best for p, s in zip(papers, scores, strict=True) if s > 0}

@@ -9,11 +9,16 @@ its short name (before the colon) or most of its words, written with or without 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from paperbot.retrieval.lookup import content_words, normalize, with_parts, word_similarity
 from paperbot.retrieval.types import Paper
+from paperbot.retrieval.word_table import WordTable
 
 NAME_PART_MATCH = 0.86  # similarity a question word needs to a part of a name
 MIN_NAME_PART = 3  # shorter name parts ("He", "Le", "Bo") are too ambiguous alone; 3 letters match only exactly
@@ -43,8 +48,16 @@ def _short_title(title: str) -> str:
 
 def _person_scores(question_words: Sequence[str], name: str) -> dict[str, float]:
     """For each question word, how well it names this person (by the best part of the name)."""
-    parts = [w for w in with_parts(content_words(name)) if len(w) >= MIN_NAME_PART]
+    parts = _name_parts(name)
     return {q: max((word_similarity(q, part) for part in parts), default=0.0) for q in question_words}
+
+
+def _name_parts(name: str) -> list[str]:
+    return [w for w in with_parts(content_words(name)) if len(w) >= MIN_NAME_PART]
+
+
+def _title_words(title: str) -> list[str]:
+    return [w for w in content_words(_short_title(title)) if len(w) >= 3]
 
 
 def _title_score(question_words: Sequence[str], question_compact: str, title: str) -> float:
@@ -52,7 +65,7 @@ def _title_score(question_words: Sequence[str], question_compact: str, title: st
     compact = _compact(short)
     if len(compact) >= MIN_COMPACT_TITLE and compact in question_compact:
         return 1.0
-    title_words = [w for w in content_words(short) if len(w) >= 3]
+    title_words = _title_words(title)
     if not title_words or not question_words:
         return 0.0
     # Every word of the short title must be (nearly) there: "lottery ticket" names the paper,
@@ -62,31 +75,152 @@ def _title_score(question_words: Sequence[str], question_compact: str, title: st
 
 
 def find_mentions(question: str, papers: Sequence[Paper]) -> Mentions:
-    words = content_words(question)
-    claimed: set[str] = set()
-    if not words:
-        return Mentions()
-    scores: dict[str, dict[str, float]] = {}
+    """The people and titles the question names among ``papers`` (a corpus keeps a `MentionIndex`)."""
+    index = MentionIndex()
     for paper in papers:
+        index.add(paper)
+    return index.find(question, {p.id: p for p in papers})
+
+
+class MentionIndex:
+    """The catalog's people and titles, kept per index generation: `find` scores only the people
+    and titles a question's words come near, and gives what `find_mentions` gives for all papers."""
+
+    def __init__(self) -> None:
+        self._parts = WordTable()  # a part of a name -> the people whose name has it
+        self._people: dict[str, dict[str, int]] = {}  # person -> {paper id: place among its people}
+        self._compact: dict[str, set[str]] = {}  # a short title run together -> papers
+        self._longest = 0
+        self._titles = WordTable()  # a short title's word -> papers
+        self._title_columns: dict[str, np.ndarray] = {}  # paper id -> its title words' places in the table
+        self._matrix = None  # every title at once, as arrays: built when first needed after a change
+        self._ranked = None  # the papers mapping self._ranks was computed for
+        self._ranks: dict[str, int] = {}
+        self._ranks_size = 0
+
+    def add(self, paper: Paper) -> None:
+        for place, person in enumerate((*paper.authors, *([paper.presenter] if paper.presenter else []))):
+            papers = self._people.setdefault(person, {})
+            if not papers:
+                self._parts.add(person, _name_parts(person))
+            papers.setdefault(paper.id, place)
+        compact = _compact(_short_title(paper.title))
+        if len(compact) >= MIN_COMPACT_TITLE:
+            self._compact.setdefault(compact, set()).add(paper.id)
+            self._longest = max(self._longest, len(compact))
+        title_words = _title_words(paper.title)
+        self._titles.add(paper.id, title_words)
+        self._title_columns[paper.id] = np.asarray([self._titles.position(w) for w in title_words], dtype=np.int64)
+        self._matrix = self._ranked = None
+
+    def remove(self, paper: Paper) -> None:
         for person in (*paper.authors, *([paper.presenter] if paper.presenter else [])):
-            if person not in scores:
-                scores[person] = _person_scores(words, person)
-    # A word that names someone exactly ("cheng") doesn't also name look-alikes ("chen").
-    best_for_word = {w: max((s[w] for s in scores.values()), default=0.0) for w in words}
-    named: dict[str, dict[str, float]] = {}
-    for person, by_word in scores.items():
-        fits = {w: s for w, s in by_word.items() if s >= NAME_PART_MATCH and s >= best_for_word[w] - 0.02}
-        if fits:
-            named[person] = fits
-    # Full names beat a single matching part; a word already naming a better match names no one else
-    # ("jonathan barron" is Jonathan T. Barron, not also Jonathan Frankle).
-    people = []
-    for person in sorted(named, key=lambda p: -sum(named[p].values())):
-        if set(named[person]) - claimed:
-            people.append(person)
-            claimed |= set(named[person])
-    compact = _compact(question)
-    titles = sorted(((_title_score(words, compact, p.title), p) for p in papers), key=lambda t: -t[0])
-    found = tuple(p for s, p in titles if s >= TITLE_MATCH)
-    return Mentions(people=tuple(people), papers=found, title_score=titles[0][0] if titles else 0.0,
-                    name_words=tuple(sorted(claimed)))
+            papers = self._people.get(person)
+            if papers is not None and papers.pop(paper.id, None) is not None and not papers:
+                del self._people[person]
+                self._parts.remove(person, _name_parts(person))
+        compact = _compact(_short_title(paper.title))
+        if compact in self._compact:
+            self._compact[compact].discard(paper.id)
+            if not self._compact[compact]:
+                del self._compact[compact]
+        self._titles.remove(paper.id, _title_words(paper.title))
+        self._title_columns.pop(paper.id, None)
+        self._matrix = self._ranked = None
+
+    def papers_of(self, people: Sequence[str], papers: Mapping[str, Paper]) -> list[Paper]:
+        """The papers the people wrote or presented, in catalog order."""
+        ids = {pid for person in people for pid in self._people.get(person, {})}
+        return [papers[pid] for pid in sorted(ids, key=lambda pid: self._rank(pid, papers))]
+
+    def find(self, question: str, papers: Mapping[str, Paper]) -> Mentions:
+        words = content_words(question)
+        if not words:
+            return Mentions()
+        people, claimed = self._find_people(words, papers)
+        found, title_score = self._find_titles(words, _compact(question), papers)
+        return Mentions(people=people, papers=found, title_score=title_score, name_words=tuple(sorted(claimed)))
+
+    def _find_people(self, words: list[str], papers: Mapping[str, Paper]) -> tuple[tuple[str, ...], set[str]]:
+        near = self._parts.near(words, NAME_PART_MATCH, exact_below=MIN_NAME_PART)
+        candidates = {person for part in near for person in self._parts.items(part)}
+        scores = {person: _person_scores(words, person) for person in candidates}
+        best_for_word = {w: max((s[w] for s in scores.values()), default=0.0) for w in words}
+        named: dict[str, dict[str, float]] = {}
+        for person, by_word in scores.items():
+            fits = {w: s for w, s in by_word.items() if s >= NAME_PART_MATCH and s >= best_for_word[w] - 0.02}
+            if fits:
+                named[person] = fits
+        # As find_mentions: the best total first; among equals, whoever the catalog names first.
+        order = sorted(named, key=lambda p: (-sum(named[p].values()), self._first_named(p, papers)))
+        people, claimed = [], set()
+        for person in order:
+            if set(named[person]) - claimed:
+                people.append(person)
+                claimed |= set(named[person])
+        return tuple(people), claimed
+
+    def _find_titles(self, words: list[str], compact: str, papers: Mapping[str, Paper]) -> tuple[tuple[Paper, ...], float]:
+        if not papers:
+            return (), 0.0
+        candidates = set()
+        for size in range(MIN_COMPACT_TITLE, min(self._longest, len(compact)) + 1):
+            for start in range(len(compact) - size + 1):
+                candidates |= self._compact.get(compact[start:start + size], set())
+        # Every title's score at once (rapidfuzz over the distinct title words), then the exact
+        # score of the best ones and of those over the threshold.
+        ids, approximate = self._approximate_title_scores(words)
+        if len(ids):
+            best = float(approximate.max())
+            close = np.flatnonzero((approximate >= best - 1e-6) | (approximate >= TITLE_MATCH - 1e-6))
+            candidates |= {ids[i] for i in close}
+        scored = [(_title_score(words, compact, papers[pid].title), pid) for pid in candidates]
+        scored.sort(key=lambda item: (-item[0], self._rank(item[1], papers)))
+        found = tuple(papers[pid] for s, pid in scored if s >= TITLE_MATCH)
+        return found, scored[0][0] if scored else 0.0
+
+    def _approximate_title_scores(self, words: list[str]) -> tuple[list[str], np.ndarray]:
+        if self._matrix is None:
+            ids = list(self._title_columns)
+            sizes = np.asarray([len(self._title_columns[i]) for i in ids], dtype=np.int64)
+            columns = np.concatenate([self._title_columns[i] for i in ids]) if ids else np.zeros(0, dtype=np.int64)
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if ids else np.zeros(0, dtype=np.int64)
+            short_words = np.asarray([len(w) <= 3 for w in self._titles.words], dtype=bool)
+            self._matrix = (ids, columns, starts, sizes, short_words)
+        ids, columns, starts, sizes, short_words = self._matrix
+        vocabulary = self._titles.words
+        if not ids or not vocabulary:
+            return [], np.zeros(0)
+        similarity = np.maximum(process.cdist(vocabulary, words, scorer=fuzz.ratio, dtype=np.float64) / 100,
+                                process.cdist(vocabulary, words, scorer=DamerauLevenshtein.normalized_similarity,
+                                              dtype=np.float64))
+        # word_similarity: words of three letters or fewer match only themselves.
+        similarity[short_words] = 0.0
+        similarity[:, [len(w) <= 3 for w in words]] = 0.0
+        for column, word in enumerate(words):
+            at = self._titles.position(word)
+            if at is not None:
+                similarity[at, column] = 1.0
+        per_word = similarity.max(axis=1)
+        scores = np.zeros(len(ids))
+        has = sizes > 0
+        if has.any():
+            sums = np.add.reduceat(per_word[columns], starts[has]) if len(columns) else np.zeros(int(has.sum()))
+            scores[has] = sums / sizes[has]
+        # One short word is no title ("Deep" names nothing): as _title_score.
+        lone = (sizes == 1)
+        if lone.any():
+            first = columns[starts[lone]]
+            long_enough = np.asarray([len(vocabulary[c]) >= 6 for c in first])
+            scores[np.flatnonzero(lone)[~long_enough]] = 0.0
+        return ids, scores
+
+    def _first_named(self, person: str, papers: Mapping[str, Paper]) -> tuple[int, int]:
+        return min((self._rank(pid, papers), place) for pid, place in self._people.get(person, {}).items())
+
+    def _rank(self, paper_id: str, papers: Mapping[str, Paper]) -> int:
+        """Where the paper stands in catalog order (the order of ``papers``)."""
+        if self._ranked is not papers or self._ranks_size != len(papers):
+            self._ranks = {pid: i for i, pid in enumerate(papers)}
+            self._ranked, self._ranks_size = papers, len(papers)
+        return self._ranks.get(paper_id, len(papers))

@@ -15,7 +15,8 @@ import numpy as np
 
 from paperbot.retrieval.mentions import Mentions
 from paperbot.retrieval.question_text import asks_quantity, referring_words
-from paperbot.retrieval.search import CorpusIndex, SearchResult
+from paperbot.retrieval.corpus_index import CorpusIndex
+from paperbot.retrieval.search import SearchResult
 from paperbot.retrieval.sentences import SentenceIndex, unit
 from paperbot.retrieval.word_rarity import specificity
 

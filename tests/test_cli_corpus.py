@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 import pytest
 from click.testing import CliRunner
 
 from paperbot.bot.cli import main
+from paperbot.config import load_settings
+from paperbot.retrieval.library import Library
 from tests import sandbox
 from tests.conftest import FIXTURES
 
@@ -153,8 +156,20 @@ def test_changed_chunk_size_is_refused_with_the_command_to_run(tmp_path, monkeyp
         "tokens overlapping by 30 (chunker v1) are configured: re-index with `paperbot ingest --reindex` (or set "
         "PAPERBOT_RETRIEVAL__CHUNK_SIZE / PAPERBOT_RETRIEVAL__CHUNK_OVERLAP back)"]
     assert runner.invoke(main, ["papers"]).exit_code == 0  # reading still works
+    saved_before = set((tmp_path / "data" / "index").glob("corpus-*.pickle"))
+    assert saved_before  # the first ingest saved the in-memory index
     rebuilt = runner.invoke(main, ["ingest", "--quiet", "--reindex", str(corpus)])
     assert rebuilt.exit_code == 0 and "2 new" in rebuilt.output
+
+    # The rebuilt index starts a new change log, and no saved index of the dropped one is left to load.
+    reader = Library(load_settings())
+    assert [(c.generation, sorted(c.paper_ids)) for c in reader.store.changes_since(0)] == [
+        (1, sorted(p.id for p in reader.store.catalog()))]
+    assert not saved_before & set((tmp_path / "data" / "index").glob("corpus-*.pickle"))
+    index = reader.searcher.index
+    assert reader.searcher.live.generation == 1
+    assert {(c.id, c.text) for chunks in index.chunks_of.values() for c in chunks} == \
+        {(c.id, c.text) for c in reader.store.chunks()}  # what the rebuilt index holds
 
 
 def _read_only_reason() -> str:
@@ -169,6 +184,7 @@ def test_read_only_data_directory_reads_and_refuses_writes_in_one_line(tmp_path)
     corpus = _corpus(tmp_path)
     data = tmp_path / "data"
     assert CliRunner().invoke(main, ["ingest", "--quiet", str(corpus)]).exit_code == 0
+    assert list((data / "index").glob("corpus-*.pickle"))  # the in-memory index, saved for readers
     papers, ask, ingest, reindex = sandbox.run_read_only(
         data,
         sandbox.paperbot_command("papers"),
@@ -185,6 +201,15 @@ def test_read_only_data_directory_reads_and_refuses_writes_in_one_line(tmp_path)
     for refused in (ingest, reindex):
         assert refused.returncode == 1 and refused.stderr.strip().splitlines() == [expected]
         assert refused.stdout == ""
+
+    # Without a saved in-memory index, a reader builds one from the copy and leaves saving it alone.
+    shutil.rmtree(data / "index")
+    (ask_unsaved,) = sandbox.run_read_only(data, sandbox.paperbot_command("ask", "who presented the adapters paper?"))
+    assert ask_unsaved.returncode == 0 and "Ada" in ask_unsaved.stdout, ask_unsaved.stderr
+    without_times = [line.split(" ", 2)[2] for line in ask_unsaved.stderr.splitlines()]
+    assert without_times == [f"WARNING paperbot.retrieval.data_dir: the index directory {data / 'chroma'} cannot be "
+                             f"written ({_read_only_reason()}): reading a copy of it; nothing can be added"]
+    assert not (data / "index").exists()
     listed = json.loads(CliRunner().invoke(main, ["papers", "--json"]).output)  # writable again: all there
     assert len(listed) == 2
 

@@ -75,8 +75,9 @@ def test_changed_paper_is_replaced_not_duplicated(library, corpus):
     assert all("Decoding contrasts" not in c.text for c in library.store.chunks())
 
 
-def test_prune_removes_papers_whose_file_is_gone(library, corpus):
+def test_prune_removes_papers_whose_file_is_gone(library, corpus, monkeypatch):
     library.ingest([corpus])
+    monkeypatch.setattr("paperbot.retrieval.chroma_pages.PAGE", 2)  # the catalog read in pages, as a large one is
     (corpus / "c.md").unlink()
     assert len(library.ingest([corpus]).removed) == 0  # without --prune nothing is removed
     report = library.ingest([corpus], prune=True)
@@ -133,6 +134,7 @@ def test_orphan_chunks_are_invisible_and_cleaned(library, corpus, monkeypatch):
     monkeypatch.undo()
     orphan_id = paper_id_for("d.md", "Orphaned Attention")
     assert orphan_id in {c.paper_id for c in library.store.chunks()}
+    library.searcher.refresh()  # as before each question
     assert all(hit.paper.id != orphan_id for hit in library.searcher.search("attention heads lost record").hits)
     (corpus / "d.md").unlink()  # and the file is gone before the next run: its chunks must not linger
     report = library.ingest([corpus])
@@ -140,6 +142,60 @@ def test_orphan_chunks_are_invisible_and_cleaned(library, corpus, monkeypatch):
     chunks = library.store.chunks()
     assert len(chunks) == len({c.id for c in chunks})
     assert {c.paper_id for c in chunks} == {p.id for p in library.papers()}
+
+
+def test_a_record_removed_behind_the_change_log_is_caught_up_with_and_restored(library, corpus):
+    library.ingest([corpus])
+    victim = library.papers()[0]
+    library.store._papers.delete(ids=[victim.id])  # as if killed between chunks and record
+    library.searcher.refresh()  # as before each question: it finds the write the log lacks
+    assert victim.id not in library.searcher.index.papers
+    assert all(hit.paper.id != victim.id for hit in library.searcher.search(victim.text[:200]).hits)
+    report = library.ingest([corpus])
+    assert report.added == [victim.id]
+    chunks = library.store.chunks()
+    assert len(chunks) == len({c.id for c in chunks})
+    assert {c.paper_id for c in chunks} == {p.id for p in library.papers()}
+    assert victim.id in {p.id for p in library.papers()}
+
+
+def test_an_incremental_ingest_logs_the_papers_it_writes_and_readers_take_them_in(library, corpus):
+    library.ingest([corpus])
+    reader = Library(library.settings)
+    reader.searcher.refresh()
+    head = library.store.generation()
+    _write(corpus / "b.md", "Contrastive Decoding Revisited", "Decoding now contrasts three quokka models. " * 60)
+    _write(corpus / "c.md", "Tiny Recurrent Memories", "A small memory helps recurrence. " * 60)  # retitled
+    report = library.ingest([corpus])
+    b = paper_id_for("b.md", "Contrastive Decoding Revisited")
+    old_c, new_c = paper_id_for("c.md", "Tiny Recurrent Memory"), paper_id_for("c.md", "Tiny Recurrent Memories")
+    assert report.files_read == 2 and report.unchanged == 1 and report.removed == [old_c]  # a.md not even read
+    logged = [pid for change in library.store.changes_since(head) for pid in change.paper_ids]
+    assert sorted(logged) == sorted([b, new_c, old_c])
+    assert sorted(reader.searcher.refresh()) == sorted([b, new_c, old_c])
+    assert "quokka" in reader.searcher.index.papers[b].text
+    assert new_c in reader.searcher.index.papers and old_c not in reader.searcher.index.papers
+
+
+def test_a_write_killed_before_it_was_logged_is_logged_by_the_next_ingest(library, corpus, monkeypatch):
+    library.ingest([corpus])
+    reader = Library(library.settings)
+    reader.searcher.refresh()
+    _write(corpus / "b.md", "Contrastive Decoding Revisited", "Decoding now contrasts three quokka models. " * 60)
+
+    def killed(*args, **kwargs):  # the paper's chunks and record written, its change not logged
+        raise KeyboardInterrupt("killed half-way")
+
+    monkeypatch.setattr(IndexStore, "_log_change", killed)
+    with pytest.raises(KeyboardInterrupt):
+        library.ingest([corpus])
+    monkeypatch.undo()
+    b = paper_id_for("b.md", "Contrastive Decoding Revisited")
+    assert reader.searcher.refresh() == []  # no reader can know the paper changed
+    report = library.ingest([corpus])
+    assert report.unchanged == 3 and report.chunks_embedded == 0  # the write itself had finished
+    assert reader.searcher.refresh() == [b]
+    assert "quokka" in reader.searcher.index.papers[b].text
 
 
 def test_other_embedder_is_refused_with_reindex_hint(library, corpus):
@@ -266,11 +322,12 @@ def test_writes_larger_than_a_chroma_batch(library):
 
 def test_unchanged_files_are_not_parsed_again(library, corpus, monkeypatch):
     library.ingest([corpus])
-    monkeypatch.setattr("paperbot.retrieval.ingest.load_file",
+    with monkeypatch.context() as patched:
+        patched.setattr("paperbot.retrieval.ingest.load_file",
                         lambda *a, **k: pytest.fail("an unchanged file was parsed again"))
-    again = Library(library.settings).ingest([corpus])  # another process: only the index remembers
+        patched.setattr("paperbot.retrieval.chroma_pages.PAGE", 2)  # records read in pages, as a large index is
+        again = Library(library.settings).ingest([corpus])  # another process: only the index remembers
     assert (again.files_read, again.unchanged, again.chunks_embedded) == (0, 3, 0)
-    monkeypatch.undo()
 
     old_mtime = (corpus / "a.md").stat().st_mtime_ns
     os.utime(corpus / "a.md", ns=(old_mtime + 10**9, old_mtime + 10**9))  # touched: same content
@@ -406,6 +463,7 @@ def test_an_index_made_before_file_records_is_scanned_once(library, corpus):
     victim = library.papers()[0]
     library.store._papers.delete(ids=[victim.id])  # leftovers of a crash from before write markers
     library.store._client.delete_collection(f"{library.settings.chroma.collection}_files")
+    library.store.reopen()  # the collections as a process opening this index finds them
     report = Library(library.settings).ingest([corpus])
     assert report.added == [victim.id] and report.files_read == 3
     chunks = library.store.chunks()

@@ -97,3 +97,26 @@ def test_server_index_refuses_another_embedder(tmp_path, chroma_server):
     library.add_paper(Paper(id=paper_id_for("slack", "One"), title="One", text="One paper.", source="slack"))
     with pytest.raises(EmbedderMismatchError, match="--reindex"):
         IndexStore(library.settings, "openai:text-embedding-3-small")
+
+
+def test_a_running_replica_sees_papers_another_replica_adds(tmp_path, chroma_server):
+    from .test_live_index import KEYWORD_QUESTION, MEANING_QUESTION, _new_paper_file
+
+    corpus = tmp_path / "papers"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("---\ntitle: Learned Bloom Filters\n---\nA learned model replaces the Bloom filter "
+                                 "and uses 36 percent less memory on URL blacklists.\n")
+    (corpus / "b.md").write_text("---\ntitle: Soft Sorting\n---\nDifferentiable sorting via projections onto the "
+                                 "permutahedron.\n")
+    serving = _server_library(tmp_path / "serving", chroma_server, "live_test")
+    serving.ingest([corpus])
+    assert "Learned Bloom Filters" in [c.title for c in serving.ask("How much memory do learned Bloom filters save?").citations]
+
+    writer = _server_library(tmp_path / "writer", chroma_server, "live_test")
+    assert len(writer.ingest([_new_paper_file(tmp_path / "new").parent]).added) == 1
+
+    answer = serving.ask(KEYWORD_QUESTION)
+    assert answer.citations and answer.citations[0].title.startswith("Quokka"), answer.answer
+    found = serving.searcher.search(MEANING_QUESTION)
+    new_id = next(p.id for p in serving.papers() if p.title.startswith("Quokka"))
+    assert max(found.dense_scores, key=found.dense_scores.get) == new_id

@@ -63,7 +63,7 @@ def papers(ctx: click.Context, as_json: bool) -> None:
     from paperbot.retrieval.store import StoreError
 
     try:
-        found = _library(ctx).papers()
+        found = _library(ctx).catalog()
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

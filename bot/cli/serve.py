@@ -32,6 +32,7 @@ def serve(ctx: click.Context, host: str) -> None:
         raise click.ClickException(str(exc)) from None
     library = Library(settings)
     library.searcher.refresh()  # load the index now, not on the first question
+    library.follow_changes()  # and take in what other processes add as they add it
     state = State.from_settings(settings)
     app = build_app(settings, library, state)
     start_digest_scheduler(settings, library, state, state.engine, app.client)
