@@ -71,6 +71,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]  # names in lower case
     body: dict
+    at: float = field(default_factory=time.monotonic, compare=False)  # when it arrived
 
     @property
     def messages(self) -> list[dict]:
