@@ -163,7 +163,7 @@ def _feedback_click(bot, post, user: str, button: str, name: str) -> httpx.Respo
     pressed = element[button]
     return send_interaction(bot.url, {
         "type": "block_actions", "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
-        "api_app_id": "A1", "token": "legacy-verification-token", "trigger_id": "1111.2222.feedback",
+        "api_app_id": "A1", "token": "legacy-verification-token", "trigger_id": f"1111.2222.{user}.{name}",
         "team": {"id": "T1", "domain": "reading-group"}, "enterprise": None, "is_enterprise_install": False,
         "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": "C1READING",
                       "is_ephemeral": False, "thread_ts": post.args["thread_ts"]},
@@ -204,14 +204,15 @@ def test_a_click_on_an_older_answers_button_still_counts(bot):
     assert bot.state.feedback_for(question_id) == [("U1ALICE", False)]
 
 
-def test_events_without_a_channel_are_ignored_quietly(bot, caplog):
+def test_events_without_a_channel_are_refused_quietly(bot, caplog):
+    """Signed but malformed: the HTTP gate answers 400 before any listener runs; nothing is posted."""
     for event_id, event in [
         ("EvNoChannel1", {"type": "message", "channel_type": "im", "user": "U1ALICE", "text": "hi", "ts": "1.1"}),
         ("EvNoChannel2", {"type": "message", "channel_type": "channel", "user": "U1ALICE", "text": "who wrote it?",
                           "ts": "1.2", "thread_ts": "1.0"}),
         ("EvNoChannel3", {"type": "app_mention", "user": "U1ALICE", "text": f"<@{BOT_USER}> hi", "ts": "1.3"}),
     ]:
-        assert bot.event(event, event_id).status_code == 200
+        assert bot.event(event, event_id).status_code == 400
     time.sleep(0.5)
     assert bot.fake.chat_calls() == []
     assert "Traceback" not in caplog.text and "KeyError" not in caplog.text
