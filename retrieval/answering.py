@@ -26,10 +26,11 @@ from paperbot.retrieval.citations import cite, collapse
 from paperbot.retrieval.deadline import Deadline
 from paperbot.retrieval.model_answers import model_answer
 from paperbot.retrieval.question_text import clean_question, ordinal_index, refers_to_person
+from paperbot.retrieval.question_parts import join_answers, split_parts
 from paperbot.retrieval.search import SearchResult
-from paperbot.retrieval.signals import Question, make_question, ranked_sentences
+from paperbot.retrieval.signals import Question, make_question
 from paperbot.retrieval.topic_answers import topic_answer
-from paperbot.retrieval.types import Answer, Paper, PaperRef, Progress, Turn
+from paperbot.retrieval.types import Answer, Citation, Paper, PaperRef, Progress, Turn
 
 if TYPE_CHECKING:
     from paperbot.retrieval.corpus_index import CorpusIndex
@@ -79,6 +80,22 @@ def _abstention(question: str, reason: str, suggestions: list[PaperRef]) -> Answ
     return Answer(question=question, answer=text, abstained=True, suggestions=suggestions)
 
 
+def _not_stated(library: "Library", q: Question, question: str, paper_id: str) -> Answer:
+    """The paper is clear but its summary doesn't state what is asked: say so, and quote the
+    closest it says (cited as context; still an abstention)."""
+    index = library.searcher.index
+    paper = index.papers[paper_id]
+    reading = library.decisions.read(q, paper_id, index, library.sentences)
+    text = f"Our summary of “{paper.title}” doesn't state that."
+    if reading.best is None:
+        return Answer(question=question, answer=text, abstained=True, paper_ids=[paper_id])
+    closest = reading.best.text
+    citation = Citation(n=1, paper_id=paper.id, title=paper.title, source=paper.source, snippet=closest,
+                        score=reading.best.probability, url=paper.url)
+    return Answer(question=question, answer=f"{text} The closest it says: “{closest}” [1]", abstained=True,
+                  citations=[citation], paper_ids=[paper_id])
+
+
 def _previous(history: Sequence[Turn], index: "CorpusIndex") -> tuple[list[str], tuple[str, ...]]:
     """(paper ids, people) the latest answered turn was about.
 
@@ -104,23 +121,30 @@ def _position(text: str, person: str) -> int:
 
 
 def _evidence(library: "Library", q: Question, result: SearchResult, focus: str | None) -> list[Evidence]:
-    """The passages to answer from, each with its sentences scored against the question."""
+    """The passages to answer from, each with the reader's view of its paper's sentences.
+
+    The passage holding the reader's quote from the focus paper comes first (found among the
+    candidates, else searched for within that paper) and carries the quote.
+    """
     index = library.searcher.index
     hits = list(result.hits)
     scores: dict[str, dict[str, float]] = {}
-    for paper_id in dict.fromkeys(h.paper.id for h in hits[:4]):
-        rows = ranked_sentences(q, paper_id, index, library.sentences)
-        scores[paper_id] = {text: combined for text, _, _, combined in rows}
-        if paper_id == focus and rows:  # the passage holding the best sentence of the best paper is evidence
-            best = rows[0][0]
-            if not any(best in collapse(h.chunk.text) for h in hits if h.paper.id == paper_id):
-                holder = next((h for h in result.candidates if h.paper.id == paper_id
-                               and best in collapse(h.chunk.text)), None)
-                if holder is None:
-                    holder = library.searcher.search(best, k=1, embedding=result.embedding, paper_id=paper_id).hits[0]
-                hits.insert(0, holder)
-    return [Evidence(n=i + 1, paper=h.paper, text=h.chunk.text, score=h.score,
-                     sentence_scores=scores.get(h.paper.id)) for i, h in enumerate(hits)]
+    quote: tuple[str, ...] = ()
+    for paper_id in dict.fromkeys([*([focus] if focus else []), *(h.paper.id for h in hits[:4])]):
+        reading = library.decisions.read(q, paper_id, index, library.sentences)
+        scores[paper_id] = {r.text: r.probability for r in reading.ranked}
+        if paper_id == focus and reading.ranked:
+            quote = tuple(reading.quote())
+            best = reading.ranked[0].text
+            holder = next((h for h in [*hits, *result.candidates] if h.paper.id == paper_id
+                           and best in collapse(h.chunk.text)), None)
+            if holder is None:
+                found = library.searcher.search(best, k=1, embedding=result.embedding, paper_id=paper_id).hits
+                holder = found[0] if found else None
+            if holder is not None:
+                hits = [holder, *(h for h in hits if h is not holder)]
+    return [Evidence(n=i + 1, paper=h.paper, text=h.chunk.text, score=h.score, sentence_scores=scores.get(h.paper.id),
+                     quote=quote if i == 0 and h.paper.id == focus else ()) for i, h in enumerate(hits)]
 
 
 def understand(library: "Library", question: str) -> Question:
@@ -132,6 +156,13 @@ def understand(library: "Library", question: str) -> Question:
     result = searcher.search(text, embedding=embedding)
     mentions = index.mentions.find(text, index.papers)
     return make_question(text, embedding, result, mentions, index)
+
+
+def evidence_for(library: "Library", question: str | Question) -> list[Evidence]:
+    """The passages a standalone question would be answered from (for measuring evidence recall)."""
+    q = understand(library, question) if isinstance(question, str) else question
+    ranked = q.result.ranked_papers()
+    return _evidence(library, q, q.result, ranked[0] if ranked else None)
 
 
 def _focus(text: str, previous: list[str]) -> list[str]:
@@ -206,7 +237,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
         if not scope and library.decides_near_misses:
             near, _ = models.near_miss(q, best, index, library.sentences)
             if near and ordinal is None:
-                return _abstention(question, f"our summary of “{papers[best].title}” doesn't say that", []), None
+                return _not_stated(library, q, question, best), None
         return None, Prepared(focused, _evidence(library, q, focused, best), [best])
 
     ranked = result.ranked_papers()
@@ -220,21 +251,26 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     off, _ = models.off_corpus(q, index, library.sentences)
     if off:
         return _abstention(question, "none of our summaries covers this", _suggestions(result, papers)), None
-    best = ranked[0]
+    # A paper the question names by its title is the one it asks about, wherever retrieval put it.
+    best = next((p.id for p in mentions.papers if p.id in ranked), ranked[0])
     near = library.decides_near_misses and models.near_miss(q, best, index, library.sentences)[0]
     if near:
-        return _abstention(question, f"our summary of “{papers[best].title}” doesn't say that",
-                           _suggestions(result, papers)), None
-    return None, Prepared(result, _evidence(library, q, result, best), ranked[:1])
+        return _not_stated(library, q, question, best), None
+    return None, Prepared(result, _evidence(library, q, result, best), [best])
 
 
 def _finish(question: str, draft: Draft, prepared: Prepared, papers: dict[str, Paper], note: str | None = None) -> Answer:
     if draft.abstained:
         return _abstention(question, "the summaries don't state that", _suggestions(prepared.result, papers))
-    text, citations = cite(draft.text, prepared.evidence)
+    text, citations = cite(draft.text, prepared.evidence, _reader_quotes(prepared.evidence))
     if not citations:
         return _extractive(question, prepared, papers, note or UNCITED_NOTE)
     return _cited(question, text, citations, prepared, note)
+
+
+def _reader_quotes(evidence: Sequence[Evidence]) -> dict[int, Sequence[str]]:
+    """The reader's quote as each passage's snippet (for the extractive answer, which quotes it)."""
+    return {e.n: e.quote for e in evidence if e.quote}
 
 
 def _cited(question: str, text: str, citations, prepared: Prepared, note: str | None) -> Answer:
@@ -249,7 +285,7 @@ def _extractive(question: str, prepared: Prepared, papers: dict[str, Paper], not
         answer = _abstention(question, "the summaries don't state that", _suggestions(prepared.result, papers))
         answer.note = note
         return answer
-    text, citations = cite(draft.text, prepared.evidence)
+    text, citations = cite(draft.text, prepared.evidence, _reader_quotes(prepared.evidence))
     return _cited(question, text, citations, prepared, note)
 
 
@@ -293,6 +329,20 @@ def stream_answer(library: "Library", question: str, history: Sequence[Turn] = (
     started = time.perf_counter()
     question = _validate(question)
     yield Progress("search", "Searching the summaries")
+    parts = split_parts(question)
+    answers: list[Answer] = []
+    earlier = list(history)
+    for part in parts:  # each question of the message, later ones seeing the earlier answers
+        answer = yield from _one_answer(library, part, earlier, scope)
+        answers.append(answer)
+        earlier.append(Turn(part, answer.answer, tuple(answer.paper_ids)))
+    answer = answers[0] if len(answers) == 1 else join_answers(question, answers)
+    answer.latency_ms = (time.perf_counter() - started) * 1000
+    yield answer
+
+
+def _one_answer(library: "Library", question: str, history: Sequence[Turn],
+                scope: Sequence[str]) -> Generator[Progress, None, Answer]:
     answer, prepared = _prepare(library, question, history, scope)
     if answer is None:
         papers = library.searcher.papers
@@ -309,8 +359,7 @@ def stream_answer(library: "Library", question: str, history: Sequence[Turn] = (
                 log.warning("answerer unavailable, answering extractively: %s", exc.__cause__ or exc)
                 answer = _extractive(question, prepared, papers, exc.user_note)
         answer.answerer = answerer.name
-    answer.latency_ms = (time.perf_counter() - started) * 1000
-    yield answer
+    return answer
 
 
 def answer_question(library: "Library", question: str, history: Sequence[Turn] = (),

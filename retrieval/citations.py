@@ -12,14 +12,12 @@ import re
 from collections.abc import Sequence
 
 from paperbot.retrieval.answerers.base import Evidence
+from paperbot.retrieval.sentence_split import split_sentences as sentences
 from paperbot.retrieval.types import Citation, Paper
 
 MARKER = re.compile(r"\s?\[(\d{1,3})\]")
-# A sentence ends at . ! ? before a capital; single newlines are only hard wraps (the blog wraps
-# its lines), blank lines end a paragraph.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[$])|\n\s*\n")
 _WORD = re.compile(r"[a-z0-9]+")
-MAX_SNIPPET_CHARS = 400
+MAX_SNIPPET_CHARS = 700  # two sentences: an answer and the one it needs before it
 # Typographic variants a model may write for the same character (one for one, so offsets hold).
 _FOLD = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 
@@ -45,23 +43,6 @@ def quoted_sentences(passage: str, quote: str) -> list[str]:
             if wanted in " ".join(folded[start:start + size]):
                 return candidates[start:start + size]
     return []
-
-
-def sentences(text: str) -> list[str]:
-    """Split a passage into sentences, keeping each verbatim (whitespace collapsed).
-
-    A fragment of a few words ("e.g. Atari games).") is joined to the sentence before it: the
-    split after an abbreviation is not a real sentence end.
-    """
-    out: list[str] = []
-    for piece in (collapse(s) for s in _SENTENCE_END.split(text)):
-        if len(piece) <= 2:
-            continue
-        if out and len(piece.split()) < 5:
-            out[-1] = f"{out[-1]} {piece}"
-        else:
-            out.append(piece)
-    return out
 
 
 def is_verbatim(snippet: str, paper: Paper) -> bool:
@@ -96,10 +77,11 @@ def _claims(text: str) -> list[tuple[int, str]]:
 
 
 def _snippet(item: Evidence, claim: str, quotes: Sequence[str]) -> str:
-    """The passage's sentences a claim check found, else the sentence the claim most overlaps with."""
+    """The passage's sentences a claim check (or the reader) found, else the sentence the claim most
+    overlaps with."""
     found: list[str] = []
     for quote in quotes:
-        held = " ".join(quoted_sentences(item.text, quote))  # consecutive sentences read on
+        held = " ".join(quoted_sentences(item.text, quote) or quoted_sentences(item.paper.text, quote))
         if held and held not in found:
             found.append(held)
     if not found:

@@ -1,4 +1,4 @@
-"""The fitted decisions: question route, off-corpus, near miss, topic-list membership, follow-up.
+"""The fitted decisions: question route, off-corpus, the reader, near miss, topic-list membership, follow-up.
 
 Each is a logistic regression (`retrieval.linear_model`) over the features of `retrieval.signals`,
 fitted by `paperbot eval --fit` on the labelled questions in `retrieval/labels/train/` for one
@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from paperbot.retrieval.linear_model import LinearModel
 from paperbot.retrieval.corpus_index import CorpusIndex
+from paperbot.retrieval.reader import Reader, Reading
 from paperbot.retrieval.sentences import SentenceIndex
 from paperbot.retrieval.signals import (
     Question,
     followup_features,
-    near_miss_features,
     off_corpus_features,
     route_features,
     topic_member_features,
@@ -28,7 +29,7 @@ from paperbot.retrieval.signals import (
 
 SHIPPED_DIR = Path(__file__).parent / "fitted"
 ROUTES = ("catalog", "topic_list", "single", "chitchat")
-MODEL_NAMES = ("route", "off_corpus", "near_miss", "topic_member", "followup", "catalog_field")
+MODEL_NAMES = ("route", "off_corpus", "reader", "near_miss", "topic_member", "followup", "catalog_field")
 TOPIC_CANDIDATES = 12
 
 
@@ -59,8 +60,17 @@ class DecisionModels:
     def off_corpus(self, q: Question, index: CorpusIndex, sentences: SentenceIndex) -> tuple[bool, float]:
         return self._binary("off_corpus", off_corpus_features(q, index, sentences))
 
+    @cached_property
+    def reader(self) -> Reader:
+        return Reader(self.models["reader"])
+
+    def read(self, q: Question, paper_id: str, index: CorpusIndex, sentences: SentenceIndex) -> Reading:
+        """The paper's sentences ranked by how likely each states the answer."""
+        return self.reader.read(q, paper_id, index, sentences)
+
     def near_miss(self, q: Question, paper_id: str, index: CorpusIndex, sentences: SentenceIndex) -> tuple[bool, float]:
-        return self._binary("near_miss", near_miss_features(q, paper_id, index, sentences))
+        """Whether the paper's summary fails to state what is asked, judged from the reader's reading."""
+        return self._binary("near_miss", list(self.read(q, paper_id, index, sentences).features))
 
     def followup(self, q: Question, previous: list[str], index: CorpusIndex) -> tuple[bool, float]:
         return self._binary("followup", followup_features(q, previous, index))

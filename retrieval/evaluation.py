@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from paperbot.retrieval.citations import is_verbatim
 from paperbot.retrieval.labelled import CATALOG, Conversation, Labelled, map_catalog, read_labelled
 from paperbot.retrieval.question_text import ordinal_index
+from paperbot.retrieval.reader_fitting import answering
+from paperbot.retrieval.sentence_split import split_sentences as sentences
 from paperbot.retrieval.types import Answer, Turn
 
 if TYPE_CHECKING:
@@ -39,6 +41,13 @@ class EvalReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def holds_fact(item: Labelled, answer: Answer) -> bool:
+    """The answer (its text or a quoted snippet) states the labelled answer."""
+    if any(t.lower() in answer.answer.lower() for t in item.answer_terms):
+        return True
+    return any(any(answering(item, sentences(c.snippet))) for c in answer.citations)
 
 
 def _text(answer: Answer) -> str:
@@ -69,8 +78,13 @@ class _Scorer:
             top1 = bool(about) and about[0] in gold and not answer.abstained
             self.add("hit@1", top1)
             self.add("hit@3", bool(set(about[:3]) & set(gold)) and not answer.abstained)
-            if item.answer_terms and top1:
-                self.add("answer quoted (terms present)", any(t.lower() in _text(answer) for t in item.answer_terms))
+            if item.answer_terms or item.answer_sentences:
+                holds = top1 and holds_fact(item, answer)
+                self.add("answer holds the asked-for fact", holds)
+                if item.shape:
+                    self.add(f"answer holds the fact: {item.shape}", holds)
+                if item.lang != "en":
+                    self.add("answer holds the fact: not English", holds)
             ok = top1
         elif kind == "catalog":
             text = _text(answer)
@@ -82,6 +96,10 @@ class _Scorer:
                     ok = ok and answer.answer.lower().startswith("yes" if item.yes else "no")
             self.add("catalog right", ok)
             self.add(f"catalog right: {item.field or 'other'}", ok)
+        elif kind == "multi_part":
+            parts = [self._part(part, answer) for part in item.parts]
+            ok = bool(parts) and all(parts)
+            self.add("multi-part: every part answered", ok)
         elif kind == "topic_list":
             found = set(about) & set(gold)
             recall = len(found) / len(gold) if gold else 1.0
@@ -93,6 +111,43 @@ class _Scorer:
         if not ok:
             self.failures.append(f"{item.id} [{kind}] {item.question!r} -> {answer.answer[:120]!r} about {about[:3]} gold {gold}")
         return ok
+
+
+    def _part(self, part: Labelled, answer: Answer) -> bool:
+        """One part of a multi-part question, judged against the whole answer."""
+        text = _text(answer)
+        if part.type == "single":
+            return bool(set(answer.paper_ids) & set(part.gold)) and holds_fact(part, answer)
+        if part.type == "near_miss":
+            return "doesn't state" in text or "not in our papers" in text
+        if part.type == "catalog":
+            return all(name.lower() in text for name in part.expect)
+        return True
+
+
+def _reader_alone(library: "Library", singles: Sequence[Labelled]) -> dict[str, float]:
+    """The reader on its own, given the right paper: its top sentence states the answer; and the
+    evidence a model would get holds it (that mode's ceiling)."""
+    from paperbot.retrieval.answering import evidence_for, understand
+
+    index = library.searcher.index
+    top, evidence = [], []
+    for item in singles:
+        if item.type != "single" or not item.gold or item.gold[0] not in index.papers:
+            continue
+        every = library.sentences.of(index.papers[item.gold[0]]).texts
+        if not any(answering(item, every)):
+            continue  # the labelled answer is in no quotable sentence
+        q = understand(library, item.question)
+        reading = library.decisions.read(q, item.gold[0], index, library.sentences)
+        top.append(bool(reading.best) and answering(item, [reading.best.text])[0])
+        passages = evidence_for(library, q)
+        evidence.append(any(any(answering(item, sentences(e.text))) for e in passages))
+    figures = {}
+    if top:
+        figures["reader alone: top sentence states the answer"] = statistics.mean(top)
+        figures["evidence recall (the fact among the passages)"] = statistics.mean(evidence)
+    return figures
 
 
 def _retrieval(library: "Library", singles: Sequence[Labelled]) -> dict[str, dict[str, float]]:
@@ -129,6 +184,11 @@ def evaluate(library: "Library", paths: Sequence[Path], catalog_path: Path | Non
     latencies.sort()
     figures = {name: statistics.mean(v) for name, v in sorted(scorer.values.items())}
     counts = {name: len(v) for name, v in sorted(scorer.values.items())}
+    reader_singles = [s for s in singles if s.type == "single"]
+    reader_singles += [p for s in singles for p in s.parts if p.type == "single"]
+    for name, value in _reader_alone(library, reader_singles).items():
+        figures[name] = value
+        counts[name] = len(reader_singles)
     return EvalReport(
         questions=len(singles) + sum(len(c.turns) for c in conversations), figures=figures, counts=counts,
         retrieval=_retrieval(library, [s for s in singles if s.type == "single"]),

@@ -20,14 +20,14 @@ import numpy as np
 from paperbot.retrieval.decisions import DecisionModels
 from paperbot.retrieval.labelled import Conversation, Labelled
 from paperbot.retrieval.linear_model import LinearModel, fit_linear_model
+from paperbot.retrieval.reader import READING_FEATURES
+from paperbot.retrieval.reader_fitting import fit_reader_and_readings, reader_items
 from paperbot.retrieval.signals import (
     FOLLOWUP_FEATURES,
-    NEAR_MISS_FEATURES,
     OFF_CORPUS_FEATURES,
     ROUTE_FEATURES,
     TOPIC_MEMBER_FEATURES,
     followup_features,
-    near_miss_features,
     off_corpus_features,
     route_features,
     topic_member_features,
@@ -71,7 +71,6 @@ def build_examples(library: "Library", singles: Sequence[Labelled], conversation
     sentences = library.sentences
     out = {"route": Examples([], [], [], ("embedding", *ROUTE_FEATURES)),
            "off_corpus": Examples([], [], [], OFF_CORPUS_FEATURES),
-           "near_miss": Examples([], [], [], NEAR_MISS_FEATURES),
            "topic_member": Examples([], [], [], TOPIC_MEMBER_FEATURES),
            "followup": Examples([], [], [], FOLLOWUP_FEATURES),
            "catalog_field": Examples([], [], [], ("embedding", *ROUTE_FEATURES))}
@@ -85,9 +84,6 @@ def build_examples(library: "Library", singles: Sequence[Labelled], conversation
         if item.type in ("single", "off_corpus"):
             out["off_corpus"].add(off_corpus_features(q, index, sentences), "off" if item.type == "off_corpus" else "in", item.id)
         ranked = q.result.ranked_papers()
-        if item.type in ("single", "near_miss") and ranked and ranked[0] in item.gold:
-            out["near_miss"].add(near_miss_features(q, ranked[0], index, sentences),
-                                 "near" if item.type == "near_miss" else "answered", item.id)
         if item.type == "topic_list":
             for rank, paper_id in enumerate(ranked[:12]):
                 out["topic_member"].add(topic_member_features(q, paper_id, rank, index),
@@ -95,6 +91,8 @@ def build_examples(library: "Library", singles: Sequence[Labelled], conversation
 
     questions = {}
     for n, item in enumerate(singles):
+        if item.type == "multi_part":
+            continue  # its parts teach the reader; the route learns from whole questions
         if n % 50 == 0:
             progress(f"questions {n}/{len(singles)}")
         questions[item.id] = q = understand(library, item.question)
@@ -109,9 +107,6 @@ def build_examples(library: "Library", singles: Sequence[Labelled], conversation
             gold = [g for g in turn.gold if g in known]
             if previous:
                 out["followup"].add(followup_features(q, previous, index), "followup" if turn.followup else "alone", group)
-                if turn.followup and turn.type in ("single", "near_miss") and gold:
-                    out["near_miss"].add(near_miss_features(q, gold[0], index, sentences),
-                                         "near" if turn.type == "near_miss" else "answered", group)
             elif turn.type != "chitchat":
                 standalone(turn, q)
             if number == 0 and gold:
@@ -197,9 +192,20 @@ def fit_one(name: str, examples: Examples) -> tuple[LinearModel, dict]:
 
 def fit_decisions(library: "Library", singles: Sequence[Labelled], conversations: Sequence[Conversation],
                   embedder_id: str, progress: Callable[[str], None] = lambda _: None) -> DecisionModels:
+    from paperbot.retrieval.answering import understand
+
     examples = build_examples(library, singles, conversations, progress)
     models, report = {}, {"fitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                           "questions": len(singles), "conversations": len(conversations)}
+    asked = [(a, understand(library, a.question))
+             for a in reader_items(singles, conversations, set(library.searcher.index.papers))]
+    progress(f"fitting the reader on {sum(a.stated for a, _ in asked)} answerable questions")
+    models["reader"], readings, report["reader"] = fit_reader_and_readings(library, asked, progress)
+    # Is it stated? Learnt from out-of-fold readings: the reader as it reads questions it never saw.
+    near = Examples([], [], [], READING_FEATURES)
+    for a, _ in asked:
+        near.add(list(readings[a.id].features), "answered" if a.stated else "near", a.id.split("/")[0])
+    examples["near_miss"] = near
     for name, data in examples.items():
         progress(f"fitting {name} on {len(data.y)} examples")
         models[name], report[name] = fit_one(name, data)

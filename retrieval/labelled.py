@@ -4,7 +4,10 @@ One JSON object per line. Types: ``single`` (gold: the paper; answer_terms: verb
 answer quotes), ``near_miss`` (gold: our paper whose summary doesn't state what is asked),
 ``off_corpus``, ``chitchat``, ``catalog`` (gold: the papers; expect: names the answer must give;
 field: authors|presenter|by_person|yes_no|count|missing), ``topic_list`` (gold: every member), and
-``conversation`` (turns: objects of the types above, each with ``followup``: true|false).
+``conversation`` (turns: objects of the types above, each with ``followup``: true|false), and
+``multi_part`` (parts: objects of the types above, each a part of the one question).
+Single questions may name ``answer_sentences`` (verbatim: the sentences that state the answer);
+near misses ``closest`` (the verbatim sentence that comes closest).
 The older dev-set types map onto these: meta -> catalog, multi -> topic_list, abstain -> off_corpus
 or near_miss. Gold ids refer to a catalog.json (id, source, title).
 """
@@ -40,6 +43,11 @@ class Labelled:
     field: str | None = None
     followup: bool = False
     yes: bool | None = None
+    answer_sentences: tuple[str, ...] = ()  # verbatim: the sentences that state the answer
+    closest: str | None = None  # near misses: the verbatim sentence that comes closest
+    shape: str | None = None  # how a single question asks (how, how_much, tldr, yes_no, …)
+    lang: str = "en"
+    parts: tuple["Labelled", ...] = ()  # multi_part: each part as a question of its own
 
 
 @dataclass(frozen=True)
@@ -71,9 +79,12 @@ def _item(row: dict, mapping: dict[str, str], where: str) -> Labelled:
         raise LabelsError(f"{where}: needs 'type' and 'question'")
     gold = tuple(mapping.get(g, f"unmapped:{g}") for g in row.get("gold", []))
     expect = row.get("expect") or (row.get("keywords") if kind == "catalog" else None) or []
+    parts = tuple(_item(part, mapping, f"{where} part {i + 1}") for i, part in enumerate(row.get("parts", [])))
     return Labelled(id=str(row.get("id", where)), type=kind, question=row["question"], gold=gold,
                     answer_terms=tuple(row.get("answer_terms", [])), expect=tuple(expect),
-                    field=row.get("field"), followup=bool(row.get("followup")), yes=row.get("yes"))
+                    field=row.get("field"), followup=bool(row.get("followup")), yes=row.get("yes"),
+                    answer_sentences=tuple(row.get("answer_sentences", [])), closest=row.get("closest"),
+                    shape=row.get("shape"), lang=row.get("lang", "en"), parts=parts)
 
 
 def read_labelled(paths: Sequence[Path], mapping: dict[str, str]) -> tuple[list[Labelled], list[Conversation]]:

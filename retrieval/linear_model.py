@@ -32,6 +32,11 @@ class LinearModel:
         exp = np.exp(logits)
         return dict(zip(self.classes, (exp / exp.sum()).tolist()))
 
+    def positive_probabilities(self, x: np.ndarray) -> np.ndarray:
+        """Binary models: the probability of classes[1] for each row of ``x``."""
+        z = (np.asarray(x, dtype=np.float64) - self.mean) / self.scale
+        return 1.0 / (1.0 + np.exp(-(z @ self.weights[0] + self.bias[0])))
+
     def decide(self, x: Sequence[float]) -> tuple[bool, float]:
         """Binary models: (whether the second class is decided, its probability)."""
         p = self.probabilities(x)[self.classes[1]]

@@ -59,3 +59,25 @@ def refers_to_person(text: str) -> bool:
 
 def asks_quantity(text: str) -> bool:
     return bool(_QUANTITY.search(text))
+
+
+# What kind of answer a question asks for; each is a feature of the reader, never a decision.
+ASKED_KINDS = {
+    "quantity": _QUANTITY,
+    "name": re.compile(r"\bwhat(?:'s| is| are)?\s+(?:it|this|that|the \w+|they)?\s*(?:called|named)\b|\bname\b|"
+                       r"\bwhich\s+(?:model|dataset|method|architecture|benchmark|baseline|backbone|algorithm|tasks?)\b|"
+                       r"\bwhat\s+(?:model|dataset|method|architecture|benchmark|baseline|backbone|algorithm|tasks?)\b", re.I),
+    "how": re.compile(r"\bhow\s+(?:does|do|did|is|are|was|can|to)\b|\bmechanism\b|\bwork(?:s)?\b|\bapproach\b|\bmethod\b", re.I),
+    "result": re.compile(r"\bresults?\b|\bfind(?:ings?)?\b|\bfound\b|\boutperform|\bbeat|\bbetter\b|\bimprove|"
+                         r"\bdid it (?:work|help)\b|\bdoes it (?:work|help)\b|\bshow(?:s|ed)?\b|\bperform", re.I),
+    "why": re.compile(r"\bwhy\b|\breason\b|\bmotivat|\bpoint of\b|\bpurpose\b|\bproblem\b", re.I),
+    "gist": re.compile(r"\bwhat (?:does|do|did)\s+\S+(?:\s+\S+){0,4}\s+do\b|\bwhat(?:'s| is| are)\s+(?:the\s+)?\S+(?:\s+\S+){0,3}\s*\??$|"
+                       r"\bidea\b|\bhigh[- ]level\b|\bin short\b|\bbasically\b|\btl;?dr\b|\bgist\b|\bsummar|\bnutshell\b|\boverview\b|\bwhat(?:'s| is| was)\s+\S+(?:\s+\S+){0,6}\s+about\b|"
+                       r"\bmain (?:idea|point|contribution)\b|\bexplain\b|\beli5\b", re.I),
+    "yes_no": re.compile(r"^(?:@\S+\s+)?(?:so\s+)?(?:does|do|did|is|are|was|were|can|could|has|have|will|would|should)\b", re.I),
+}
+
+
+def asked_kinds(text: str) -> dict[str, bool]:
+    """Which kinds of answer the question's wording asks for (several may hold)."""
+    return {kind: bool(pattern.search(text)) for kind, pattern in ASKED_KINDS.items()}

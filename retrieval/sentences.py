@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paperbot.retrieval.citations import sentences
-from paperbot.retrieval.tldr import is_informative
+from paperbot.retrieval.sentence_split import split_sentences as sentences
+from paperbot.retrieval.sentence_split import is_prose, is_quotable
 from paperbot.retrieval.types import Paper
 
 MAX_CACHED_PAPERS = 2048
@@ -20,8 +20,11 @@ MAX_CACHED_PAPERS = 2048
 
 @dataclass(frozen=True)
 class PaperSentences:
-    texts: tuple[str, ...]
+    texts: tuple[str, ...]  # the quotable sentences, in the summary's order
     vectors: np.ndarray  # (n, dim), unit length
+    before: tuple[str | None, ...] = ()  # the prose sentence just before each one, if any
+    count: int = 0  # sentences in the summary, quotable or not
+    positions: tuple[int, ...] = ()  # where each one stands among them
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
         return self.vectors @ query if len(self.texts) else np.zeros(0)
@@ -45,9 +48,12 @@ class SentenceIndex:
             cached = self._cache.get(key)
         if cached is not None:
             return cached
-        texts = tuple(s for s in sentences(paper.text) if is_informative(s))  # no captions or headings
+        every = sentences(paper.text)
+        kept = [i for i, s in enumerate(every) if is_quotable(s)]  # no captions, headings or URLs
+        texts = tuple(every[i] for i in kept)
+        before = tuple(every[i - 1] if i and is_prose(every[i - 1]) else None for i in kept)
         vectors = np.stack([unit(self._embedder.get_text_embedding(t)) for t in texts]) if texts else np.zeros((0, 1))
-        found = PaperSentences(texts, vectors)
+        found = PaperSentences(texts, vectors, before, len(every), tuple(kept))
         with self._lock:
             if len(self._cache) >= MAX_CACHED_PAPERS:
                 self._cache.pop(next(iter(self._cache)))

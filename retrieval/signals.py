@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from paperbot.retrieval.mentions import Mentions
-from paperbot.retrieval.question_text import asks_quantity, referring_words
+from paperbot.retrieval.question_text import asked_kinds, asks_quantity, referring_words
 from paperbot.retrieval.corpus_index import CorpusIndex
 from paperbot.retrieval.search import SearchResult
 from paperbot.retrieval.sentences import SentenceIndex, unit
@@ -36,6 +36,7 @@ class Question:
     stems: list[str]  # content stems, spelling corrected
     specific: dict[str, float]  # stem -> how specific its word is (0 everyday .. 1 rare)
     _idf: dict[str, float] = field(default_factory=dict)
+    readings: dict = field(default_factory=dict)  # paper id -> the reader's Reading, once read
 
     def idf(self, index: CorpusIndex) -> dict[str, float]:
         """Weight of each stem: rare in the corpus and specific in everyday language weigh most."""
@@ -67,17 +68,14 @@ def has_number(sentence: str) -> bool:
     return any(c in _HAS_NUMBER for c in sentence) or any(w in _NUMBER_WORDS for w in sentence.lower().split())
 
 
-ANSWER_TYPE_BONUS = 0.15
-
-
 # -- route: catalog | topic_list | single | chitchat ------------------------------------------
 
-ROUTE_FEATURES = ("person_named", "title_named", "content_words", "referring_words", "asks_quantity")
+ROUTE_FEATURES = ("person_named", "title_named", "content_words", "referring_words", "asks_quantity", "asks_gist")
 
 
 def route_features(q: Question) -> list[float]:
     extra = [q.mentions.person_score, q.mentions.title_score, math.log1p(len(q.stems)),
-             min(referring_words(q.text), 3), float(asks_quantity(q.text))]
+             min(referring_words(q.text), 3), float(asks_quantity(q.text)), float(asked_kinds(q.text)["gist"])]
     return [*q.embedding.tolist(), *extra]
 
 
@@ -111,52 +109,6 @@ def _best_sentence_dense(q: Question, paper_id: str | None, index: CorpusIndex, 
         return 0.0
     found = sentences.of(index.papers[paper_id])
     return float(found.similarities(q.embedding).max()) if found.texts else 0.0
-
-
-# -- near miss: does one sentence of the paper state what is asked? ----------------------------
-
-NEAR_MISS_FEATURES = ("best_sentence_dense", "best_sentence_coverage", "paper_detail_coverage",
-                      "asks_quantity", "answer_has_number", "quantity_without_number", "paper_dense",
-                      "max_missing_detail_idf", "detail_words")
-
-
-def detail_weights(q: Question, paper_id: str, index: CorpusIndex) -> dict[str, float]:
-    """The question's words beyond those naming the paper: what it asks about the paper."""
-    title = set(index.stems(index.paper_heading(index.papers[paper_id]), joined=True))
-    weights = q.idf(index)
-    return {s: w for s, w in weights.items() if s not in title} or dict(weights)
-
-
-def ranked_sentences(q: Question, paper_id: str, index: CorpusIndex, sentences: SentenceIndex):
-    """The paper's sentences with (dense, lexical coverage, combined) scores, best first."""
-    paper = index.papers[paper_id]
-    found = sentences.of(paper)
-    if not found.texts:
-        return []
-    dense = found.similarities(q.embedding)
-    weights = detail_weights(q, paper_id, index)
-    quantity = asks_quantity(q.text)
-    rows = []
-    for i, text in enumerate(found.texts):
-        coverage = _coverage(weights, set(index.stems(text, joined=True)))
-        # A question asking "how many / how much" is answered by a sentence that gives a figure.
-        figure = ANSWER_TYPE_BONUS if quantity and has_number(text) else 0.0
-        rows.append((text, float(dense[i]), coverage, float(dense[i]) + 0.5 * coverage + figure))
-    rows.sort(key=lambda r: -r[3])
-    return rows
-
-
-def near_miss_features(q: Question, paper_id: str, index: CorpusIndex, sentences: SentenceIndex) -> list[float]:
-    rows = ranked_sentences(q, paper_id, index, sentences)
-    weights = detail_weights(q, paper_id, index)
-    quantity = float(asks_quantity(q.text))
-    best_dense = max((r[1] for r in rows), default=0.0)
-    best_coverage = max((r[2] for r in rows), default=0.0)
-    number = float(any(has_number(r[0]) for r in rows[:2]))
-    present = index.paper_stems.get(paper_id, frozenset())
-    return [best_dense, best_coverage, _coverage(weights, present), quantity, number, quantity * (1.0 - number),
-            q.result.dense_scores.get(paper_id, 0.0), _max_missing(weights, present, index),
-            math.log1p(len(weights))]
 
 
 # -- topic lists: is this candidate paper about the asked topic? -------------------------------

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from paperbot.retrieval.answerers.base import Evidence
 from paperbot.retrieval.citations import cite
-from paperbot.retrieval.signals import Question, ranked_sentences
+from paperbot.retrieval.signals import Question
 from paperbot.retrieval.types import Answer
 
 if TYPE_CHECKING:
@@ -25,9 +25,9 @@ def topic_answer(library: "Library", q: Question, members: list[tuple[str, float
     evidence: list[Evidence] = []
     shown, folded = [], []
     for paper_id, probability in members:
-        rows = ranked_sentences(q, paper_id, index, library.sentences)
+        best = library.decisions.read(q, paper_id, index, library.sentences).best
         paper = index.papers[paper_id]
-        sentence = rows[0][0] if rows else " ".join(paper.text.split()[:40])
+        sentence = best.text if best else " ".join(paper.text.split()[:40])
         item = Evidence(n=len(evidence) + 1, paper=paper, text=sentence, score=probability)
         evidence.append(item)
         if len(shown) < SHOWN and (probability >= STRONG or not shown):

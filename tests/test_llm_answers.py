@@ -109,7 +109,8 @@ def assert_verified(answer: Answer, library: Library) -> None:
     assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)} <= {c.n for c in answer.citations}
     for citation in answer.citations:
         paper = library.paper(citation.paper_id)
-        assert " ".join(citation.snippet.split()) in " ".join(paper.source_text.split())
+        for piece in citation.snippet.split("…"):  # the contract: '…' may join two verbatim pieces
+            assert " ".join(piece.split()) in " ".join(paper.source_text.split())
 
 
 # -- claims checked ------------------------------------------------------------------------

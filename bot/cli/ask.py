@@ -100,6 +100,9 @@ def _print_fit(models) -> None:
     report = models.report
     click.echo(f"fitted on {report['questions']} questions and {report['conversations']} conversations "
                f"(k-fold figures on the training split only):")
+    reader = report["reader"]
+    click.echo(f"  {'reader':<13} {sum(reader['examples'].values()):>4} sentences of {reader['questions']} questions  "
+               f"k-fold: the top sentence states the answer {reader['kfold_top_sentence_right']:.3f}")
     for name in ("route", "catalog_field", "off_corpus", "near_miss", "topic_member", "followup"):
         r = report[name]
         if "kfold_accuracy" in r:

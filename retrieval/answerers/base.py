@@ -27,8 +27,11 @@ class Evidence:
     paper: Paper
     text: str  # verbatim chunk text
     score: float
-    # How well each sentence of the paper answers the question (retrieval's scores), if known.
+    # How likely each sentence of the paper states the answer (the reader's probabilities), if known.
     sentence_scores: dict[str, float] | None = None
+    # The reader's quote from this passage's paper (the answer, with the sentence before it when
+    # it needs it), verbatim; set on the passage of the paper the question is about.
+    quote: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

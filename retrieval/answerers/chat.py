@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Protocol
 from paperbot import prompts
 from paperbot.config import Settings
 from paperbot.retrieval.answerers.base import AnswererUnavailable, Evidence
-from paperbot.retrieval.citations import MARKER, fold, sentences
+from paperbot.retrieval.citations import MARKER, fold
+from paperbot.retrieval.sentence_split import split_sentences as sentences
 from paperbot.retrieval.llm import ECHO_NOTE
 from paperbot.retrieval.types import Turn
 

@@ -1,7 +1,7 @@
 """The offline answerer: the sentences of the evidence that answer the question, verbatim, each cited.
 
-Sentences are scored by retrieval's per-sentence relevance (embedding similarity plus how much of
-what the question asks they contain) when the evidence carries it, else by shared words alone.
+It quotes the reader's choice (`retrieval.reader`) when the evidence carries one; otherwise
+sentences are scored by the reader's probabilities when known, else by shared words alone.
 Deterministic and instant; it never states anything the summaries don't say word for word.
 """
 
@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 
 from paperbot.prompts import CANNOT_ANSWER
 from paperbot.retrieval.answerers.base import Draft, Evidence
-from paperbot.retrieval.citations import sentences
+from paperbot.retrieval.sentence_split import split_sentences as sentences
 from paperbot.retrieval.text_match import content_words
-from paperbot.retrieval.tldr import is_informative
+from paperbot.retrieval.sentence_split import is_quotable
 from paperbot.retrieval.types import Turn
 
 MAX_SENTENCES = 2
@@ -39,11 +39,13 @@ class LocalAnswerer:
         """The extractive answer (also what LLM answerers fall back to)."""
         if not evidence:
             return Draft(text="", abstained=True)
+        if evidence[0].quote:  # the reader's choice: the answer, with the sentence before it when needed
+            return Draft(text=f"{' … '.join(evidence[0].quote)} [{evidence[0].n}]")
         question_words = set(content_words(question))
         candidates = []
         for rank, item in enumerate(evidence):
             for position, sentence in enumerate(sentences(item.text)):
-                if not is_informative(sentence) or (position == 0 and sentence[:1].islower()):
+                if not is_quotable(sentence) or (position == 0 and sentence[:1].islower()):
                     continue  # a caption or heading, or half a sentence where a chunk starts
                 known = (item.sentence_scores or {}).get(sentence)
                 score = known if known is not None else _lexical(question_words, sentence)
