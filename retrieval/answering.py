@@ -123,28 +123,32 @@ def _position(text: str, person: str) -> int:
 def _evidence(library: "Library", q: Question, result: SearchResult, focus: str | None) -> list[Evidence]:
     """The passages to answer from, each with the reader's view of its paper's sentences.
 
-    The passage holding the reader's quote from the focus paper comes first (found among the
-    candidates, else searched for within that paper) and carries the quote.
+    The passage holding the reader's best sentence of the focus paper carries the reader's quote;
+    when retrieval didn't pick it, it is found among the candidates (else searched for within that
+    paper) and goes first.
     """
     index = library.searcher.index
     hits = list(result.hits)
     scores: dict[str, dict[str, float]] = {}
     quote: tuple[str, ...] = ()
+    holder = None
     for paper_id in dict.fromkeys([*([focus] if focus else []), *(h.paper.id for h in hits[:4])]):
         reading = library.decisions.read(q, paper_id, index, library.sentences)
         scores[paper_id] = {r.text: r.probability for r in reading.ranked}
         if paper_id == focus and reading.ranked:
             quote = tuple(reading.quote())
             best = reading.ranked[0].text
-            holder = next((h for h in [*hits, *result.candidates] if h.paper.id == paper_id
-                           and best in collapse(h.chunk.text)), None)
-            if holder is None:
-                found = library.searcher.search(best, k=1, embedding=result.embedding, paper_id=paper_id).hits
-                holder = found[0] if found else None
-            if holder is not None:
-                hits = [holder, *(h for h in hits if h is not holder)]
+            holder = next((h for h in hits if h.paper.id == paper_id and best in collapse(h.chunk.text)), None)
+            if holder is None:  # not among the passages yet: the one holding it goes first
+                holder = next((h for h in result.candidates if h.paper.id == paper_id
+                               and best in collapse(h.chunk.text)), None)
+                if holder is None:
+                    found = library.searcher.search(best, k=1, embedding=result.embedding, paper_id=paper_id).hits
+                    holder = found[0] if found else None
+                if holder is not None:
+                    hits.insert(0, holder)
     return [Evidence(n=i + 1, paper=h.paper, text=h.chunk.text, score=h.score, sentence_scores=scores.get(h.paper.id),
-                     quote=quote if i == 0 and h.paper.id == focus else ()) for i, h in enumerate(hits)]
+                     quote=quote if h is holder else ()) for i, h in enumerate(hits)]
 
 
 def understand(library: "Library", question: str) -> Question:
@@ -248,7 +252,10 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
         if not members:
             return _abstention(question, "none of our summaries is about this", _suggestions(result, papers)), None
         return topic_answer(library, q, members), None
-    off, _ = models.off_corpus(q, index, library.sentences)
+    # A question that names one of our papers by its title is about it (on the training split, 1
+    # of 189 off-corpus questions names one, 198 of 578 answerable ones do): it is answered or
+    # graded against that paper, never refused as off-corpus.
+    off = not mentions.papers and models.off_corpus(q, index, library.sentences)[0]
     if off:
         return _abstention(question, "none of our summaries covers this", _suggestions(result, papers)), None
     # A paper the question names by its title is the one it asks about, wherever retrieval put it.

@@ -19,6 +19,7 @@ from paperbot.retrieval.linear_model import LinearModel
 from paperbot.retrieval.corpus_index import CorpusIndex
 from paperbot.retrieval.reader import Reader, Reading
 from paperbot.retrieval.sentences import SentenceIndex
+from paperbot.retrieval.tree_model import TreeModel
 from paperbot.retrieval.signals import (
     Question,
     followup_features,
@@ -31,6 +32,7 @@ SHIPPED_DIR = Path(__file__).parent / "fitted"
 ROUTES = ("catalog", "topic_list", "single", "chitchat")
 MODEL_NAMES = ("route", "off_corpus", "reader", "near_miss", "topic_member", "followup", "catalog_field")
 TOPIC_CANDIDATES = 12
+MODEL_KINDS = {"linear": LinearModel, "trees": TreeModel}  # a saved model's "kind" -> its class
 
 
 class ModelsMissingError(RuntimeError):
@@ -44,7 +46,7 @@ def file_name(embedder_id: str) -> str:
 @dataclass
 class DecisionModels:
     embedder: str
-    models: dict[str, LinearModel]
+    models: dict[str, LinearModel | TreeModel]
     report: dict = field(default_factory=dict)  # what they were fitted on and their k-fold figures
 
     def route(self, q: Question) -> tuple[str, dict[str, float]]:
@@ -99,7 +101,7 @@ class DecisionModels:
         if missing:
             raise ModelsMissingError(f"fitted decisions lack {', '.join(missing)}: re-run `paperbot eval --fit`")
         return cls(embedder=data["embedder"], report=data.get("report", {}),
-                   models={n: LinearModel.from_dict(m) for n, m in data["models"].items()})
+                   models={n: MODEL_KINDS[m.get("kind", "linear")].from_dict(m) for n, m in data["models"].items()})
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,9 @@ is to the question in meaning, how much of what the question asks (its detail wo
 as near words) the sentence and the sentence before it hold, whether the sentence holds the kind
 of answer the question asks for (a figure for "how much", a name for "what is it called", a
 mechanism for "how", an outcome for "did it work", the main idea for "tl;dr"), where it stands,
-and whether it opens with "This/It" and needs the sentence before — and a logistic regression
-fitted on labelled (question -> answering sentence) pairs (`paperbot eval --fit`) turns them into
-the probability that the sentence states the answer.
+and whether it opens with "This/It" and needs the sentence before — and boosted trees
+(`retrieval.tree_model`) fitted on labelled (question -> answering sentence) pairs
+(`paperbot eval --fit`) turn them into the probability that the sentence states the answer.
 
 The best sentence's probability, with a few figures about the paper, is what the near-miss
 decision ("our summary doesn't state that") reads (`READING_FEATURES`).
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from paperbot.retrieval.linear_model import LinearModel
 from paperbot.retrieval.question_text import asked_kinds
+from paperbot.retrieval.tree_model import TreeModel
 
 if TYPE_CHECKING:
     from paperbot.retrieval.corpus_index import CorpusIndex
@@ -188,7 +188,7 @@ def sentence_features(q: "Question", paper_id: str, index: "CorpusIndex", senten
 class Reader:
     """Ranks a paper's sentences by the fitted probability that each states the answer."""
 
-    def __init__(self, model: LinearModel):
+    def __init__(self, model: TreeModel):
         self.model = model
 
     def read(self, q: "Question", paper_id: str, index: "CorpusIndex", sentences: "SentenceIndex") -> Reading:

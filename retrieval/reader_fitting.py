@@ -17,11 +17,10 @@ import numpy as np
 
 from paperbot.retrieval.citations import fold
 from paperbot.retrieval.labelled import Conversation, Labelled
-from paperbot.retrieval.linear_model import LinearModel, fit_linear_model
 from paperbot.retrieval.reader import READER_FEATURES, Reader, sentence_features
+from paperbot.retrieval.tree_model import TreeModel, fit_tree_model
 
 FOLDS = 5
-READER_C = 1.0
 
 
 @dataclass(frozen=True)
@@ -97,8 +96,8 @@ def reader_examples(items: Iterable[tuple[Asked, object]], index, sentences):
     return xs, ys, groups
 
 
-def fit_reader(xs, ys) -> LinearModel:
-    return fit_linear_model(xs, ys, c=READER_C, features=READER_FEATURES, class_weight=None)
+def fit_reader(xs, ys) -> TreeModel:
+    return fit_tree_model(xs, ys, features=READER_FEATURES)
 
 
 def fit_reader_and_readings(library, items: list[tuple[Asked, object]],

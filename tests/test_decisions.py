@@ -92,11 +92,18 @@ def test_the_router_reads_its_fitted_parameters(shipped_library):
 
 
 def test_abstention_reads_its_fitted_threshold(shipped_library):
-    question = "how does reformer make attention cheaper"
+    question = "how can hashing make transformer attention cheaper"
     assert not shipped_library.ask(question).abstained
     _override(shipped_library, lambda models: models["off_corpus"].update(threshold=0.0))
     answer = shipped_library.ask(question)
     assert answer.abstained and "none of our summaries covers this" in answer.answer
+
+
+def test_a_question_naming_one_of_our_papers_is_never_refused_as_off_corpus(shipped_library):
+    _override(shipped_library, lambda models: models["off_corpus"].update(threshold=0.0))  # everything "off"
+    answer = shipped_library.ask("how does reformer make attention cheaper")
+    assert "none of our summaries covers this" not in answer.answer
+    assert answer.paper_ids[0] == next(p.id for p in shipped_library.papers() if p.title.startswith("Reformer"))
 
 
 def test_a_fitted_file_for_another_embedder_is_refused(tmp_path):

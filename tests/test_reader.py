@@ -25,10 +25,10 @@ def test_the_reader_ranks_by_its_fitted_parameters(shipped_library):
     question = "by what margin is the binarized search quicker than PC-DARTS?"
     fitted = models.read(understand(shipped_library, question), paper.id, index, sentences)
     assert "40% faster search" in fitted.best.text
-    # The same question read with the weights turned around ranks that sentence last.
+    # The same question read with every leaf's vote turned around ranks that sentence last.
     reader = models.models["reader"]
-    flipped = DecisionModels(models.embedder, {**models.models, "reader": replace(reader, weights=-reader.weights,
-                                                                                   bias=-reader.bias)})
+    turned = replace(reader, prior=-reader.prior, trees=tuple(replace(t, value=-t.value) for t in reader.trees))
+    flipped = DecisionModels(models.embedder, {**models.models, "reader": turned})
     backwards = flipped.read(understand(shipped_library, question), paper.id, index, sentences)
     assert backwards.ranked[-1].text == fitted.best.text
     assert np.isclose(backwards.ranked[-1].probability, 1 - fitted.best.probability)
@@ -99,3 +99,23 @@ def test_no_heading_caption_or_url_is_ever_quoted(shipped_library):
         for citation in answer.citations:
             for piece in citation.snippet.split(" … "):
                 assert not piece.startswith(("#", "http", "![")), (question, piece)
+
+
+def test_fitted_trees_give_scikit_learns_probabilities_from_plain_arrays():
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from paperbot.retrieval import tree_model
+    from paperbot.retrieval.tree_model import TreeModel, fit_tree_model
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(400, 4))
+    y = np.where(x[:, 0] * x[:, 1] > 0, "states", "apart")  # an interaction no linear model can fit
+    fitted = fit_tree_model(x, y, features=("a", "b", "c", "d"))
+    reference = GradientBoostingClassifier(max_depth=tree_model.DEPTH, n_estimators=tree_model.TREES,
+                                           learning_rate=tree_model.LEARNING_RATE, subsample=tree_model.SUBSAMPLE,
+                                           random_state=0).fit(x, y)
+    new = rng.normal(size=(50, 4))
+    assert np.allclose(fitted.positive_probabilities(new), reference.predict_proba(new)[:, 1])
+    saved = TreeModel.from_dict(fitted.to_dict())
+    assert np.allclose(saved.positive_probabilities(new), fitted.positive_probabilities(new), atol=1e-5)
+    assert saved.classes == ("apart", "states") and saved.features == ("a", "b", "c", "d")

@@ -39,8 +39,9 @@ class LocalAnswerer:
         """The extractive answer (also what LLM answerers fall back to)."""
         if not evidence:
             return Draft(text="", abstained=True)
-        if evidence[0].quote:  # the reader's choice: the answer, with the sentence before it when needed
-            return Draft(text=f"{' … '.join(evidence[0].quote)} [{evidence[0].n}]")
+        quoted = next((e for e in evidence if e.quote), None)
+        if quoted is not None:  # the reader's choice: the answer, with the sentence before it when needed
+            return Draft(text=f"{' … '.join(quoted.quote)} [{quoted.n}]")
         question_words = set(content_words(question))
         candidates = []
         for rank, item in enumerate(evidence):
