@@ -16,8 +16,11 @@ from paperbot.retrieval.types import Answer
 
 MAX_PARTS = 3
 _MIN_WORDS = 2
-# A question mark (or a full stop before a new question word) ends a part when more follows.
-_PART_END = re.compile(r"(?<=\?)\s+(?=\S)")
+_ASKS = r"(?:who|whom|whose|what|what's|whats|how|which|why|when|where|does|do|did|is|are|was|were|can|could|has|have)\b"
+# A part ends at a question mark when more follows, and before ", and / ; also / plus" that starts
+# a new question ("who wrote muzero, and how does it do on atari?").
+_PART_END = re.compile(r"(?<=\?)\s+(?=\S)|[,;]\s+(?=(?:and|also|plus)\s+" + _ASKS + r")|\s+(?=also\s+" + _ASKS + r")",
+                       re.IGNORECASE)
 
 
 def split_parts(question: str) -> list[str]:

@@ -105,12 +105,15 @@ class Reading:
         for read in self.ranked[1:MAX_QUOTED]:
             if read.probability >= second_share * chosen[0].probability:
                 chosen.append(read)
-        pieces: list[str] = []
+        pieces: list[list[str]] = []  # runs of consecutive sentences
         for read in sorted(chosen, key=lambda r: r.position):
-            piece = f"{read.before} {read.text}" if read.needs_before and read.before else read.text
-            if not any(read.text in p for p in pieces):
-                pieces.append(piece)
-        return pieces
+            run = [read.before, read.text] if read.needs_before and read.before else [read.text]
+            last = pieces[-1] if pieces else None
+            if last and (run[0] in last or (read.before is not None and read.before == last[-1])):
+                last.extend(s for s in run if s not in last)  # touches the run before: read on
+            else:
+                pieces.append(run)
+        return [" ".join(run) for run in pieces]
 
 
 def _stem_set(index: "CorpusIndex", text: str) -> set[str]:

@@ -70,12 +70,15 @@ def has_number(sentence: str) -> bool:
 
 # -- route: catalog | topic_list | single | chitchat ------------------------------------------
 
-ROUTE_FEATURES = ("person_named", "title_named", "content_words", "referring_words", "asks_quantity", "asks_gist")
+ROUTE_FEATURES = ("person_named", "title_named", "content_words", "referring_words", "asks_quantity", "asks_gist",
+                  "asks_gist_of_a_named_paper")
 
 
 def route_features(q: Question) -> list[float]:
     extra = [q.mentions.person_score, q.mentions.title_score, math.log1p(len(q.stems)),
-             min(referring_words(q.text), 3), float(asks_quantity(q.text)), float(asked_kinds(q.text)["gist"])]
+             min(referring_words(q.text), 3), float(asks_quantity(q.text))]
+    gist = float(asked_kinds(q.text)["gist"])
+    extra += [gist, gist * q.mentions.title_score]  # "tl;dr reformer" asks about a paper, it isn't chatter
     return [*q.embedding.tolist(), *extra]
 
 

@@ -80,7 +80,7 @@ def _override(library, change) -> None:
 
 
 def test_the_router_reads_its_fitted_parameters(shipped_library):
-    question = "how does reformer make attention cheaper"
+    question = "how can hashing make transformer attention cheaper"  # names no paper: the route decides
     assert not shipped_library.ask(question).abstained
 
     def everything_is_chitchat(models):
@@ -97,6 +97,14 @@ def test_abstention_reads_its_fitted_threshold(shipped_library):
     _override(shipped_library, lambda models: models["off_corpus"].update(threshold=0.0))
     answer = shipped_library.ask(question)
     assert answer.abstained and "none of our summaries covers this" in answer.answer
+
+
+def test_a_question_naming_one_of_our_papers_is_never_chit_chat(shipped_library):
+    def everything_is_chitchat(models):
+        models["route"]["bias"] = [100.0 if c == "chitchat" else -100.0 for c in models["route"]["classes"]]
+    _override(shipped_library, everything_is_chitchat)
+    answer = shipped_library.ask("how does reformer make attention cheaper")
+    assert not answer.abstained and "locality sensitive hashing" in answer.answer
 
 
 def test_a_question_naming_one_of_our_papers_is_never_refused_as_off_corpus(shipped_library):

@@ -119,3 +119,34 @@ def test_fitted_trees_give_scikit_learns_probabilities_from_plain_arrays():
     saved = TreeModel.from_dict(fitted.to_dict())
     assert np.allclose(saved.positive_probabilities(new), fitted.positive_probabilities(new), atol=1e-5)
     assert saved.classes == ("apart", "states") and saved.features == ("a", "b", "c", "d")
+
+
+def test_tldr_of_a_named_paper_quotes_its_main_idea_not_chit_chat_or_people(shipped_library):
+    fixmatch = _paper(shipped_library, "FixMatch")
+    answer = shipped_library.ask("tldr fixmatch pls")
+    assert not answer.abstained and "I answer questions" not in answer.answer
+    assert answer.citations[0].paper_id == fixmatch.id
+    assert "consistency regularization and pseudo-labeling" in answer.answer  # the main idea ...
+    assert "Felix Lau" not in answer.answer and "Kihyuk Sohn" not in answer.answer  # ... not who presented it
+
+
+def test_parts_joined_by_a_comma_and_a_question_word_are_each_answered(shipped_library):
+    from paperbot.retrieval.question_parts import split_parts
+
+    question = "who wrote the lottery ticket paper, and what do pruned networks keep?"
+    assert split_parts(question) == ["who wrote the lottery ticket paper", "and what do pruned networks keep?"]
+    assert split_parts("what is it and how does it work") == ["what is it and how does it work"]
+    answer = shipped_library.ask(question)
+    first, second = answer.answer.split("\n")
+    assert "Jonathan Frankle" in first and "Michael Carbin" in first
+    lottery = _paper(shipped_library, "The Lottery Ticket")
+    assert all(c.paper_id == lottery.id for c in answer.citations)
+    assert "[" in second and not answer.abstained
+
+
+def test_quoted_sentences_that_touch_are_one_piece_without_repeats():
+    def read(text, p, before, needs, position):
+        return Read(text, p, 0.5, 0.5, 0.5, before, needs, position)
+    reading = Reading("x", (read("However, that failed.", 0.9, "Pruning helps.", True, 1),
+                            read("This paper fixes it.", 0.8, "However, that failed.", True, 2)), ())
+    assert reading.quote() == ["Pruning helps. However, that failed. This paper fixes it."]
