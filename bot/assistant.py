@@ -50,6 +50,8 @@ def build_assistant(deps: Deps) -> Assistant:
         if not channel or not thread_ts:
             return
         question = payload.get("text", "")
+        if not deps.library.is_question_for_bot(question):
+            return  # thanks and chatter in an assistant thread get no quote and no refusal
 
         def reply() -> None:
             set_title(question[:80] or "Question")

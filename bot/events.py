@@ -52,6 +52,8 @@ def register(app: App, deps: Deps) -> None:
         text = event.get("text", "")
         if event.get("channel_type") == "im":
             thread_ts = event.get("thread_ts") or ts
+            if not deps.library.is_question_for_bot(text):
+                return  # "lol", "thanks!", an emoji: a DM gets the same quiet as a channel thread
         else:
             thread_ts = event.get("thread_ts")
             # In channels, mentions come as app_mention; the rest only in threads the bot answered.

@@ -117,3 +117,27 @@ def test_the_assistant_pane_of_existing_apps_still_greets_and_answers(bot):
     (question_id,) = _question_ids(bot, DM[ALICE], thread_ts)
     text, blocks = answer_message(bot.library.ask("who wrote Reformer?"), feedback_value=str(question_id))
     assert (answer.args["thread_ts"], answer.args["text"], answer.args["blocks"]) == (thread_ts, text, blocks)
+
+
+def test_chatter_in_a_dm_gets_no_reply_at_top_level_or_in_an_answered_thread(bot):
+    for n, chatter in enumerate(["lol", "thanks!", ":+1:"]):
+        ts = f"1700000500.00010{n}"
+        bot.event({"type": "message", "channel": DM[ALICE], "channel_type": "im", "user": ALICE, "text": chatter,
+                   "ts": ts, "event_ts": ts}, f"EvChat{n}")
+    ts = "1700000500.000200"
+    bot.event({"type": "message", "channel": DM[ALICE], "channel_type": "im", "user": ALICE,
+               "text": "who wrote Reformer?", "ts": ts, "event_ts": ts}, "EvChatQ")
+    first = bot.fake.wait_for("chat.postMessage")[0]
+    assert first.args["thread_ts"] == ts and "Nikita Kitaev" in first.args["text"]
+    for n, chatter in enumerate(["lol", "ok cool", "thanks!"]):
+        reply_ts = f"1700000500.00030{n}"
+        bot.event({"type": "message", "channel": DM[ALICE], "channel_type": "im", "user": ALICE, "text": chatter,
+                   "ts": reply_ts, "thread_ts": ts, "event_ts": reply_ts}, f"EvChatT{n}")
+    bot.event({"type": "message", "channel": DM[ALICE], "channel_type": "im", "user": ALICE, "text": "who presented it?",
+               "ts": "1700000500.000400", "thread_ts": ts, "event_ts": "1700000500.000400"}, "EvChatF")
+    second = bot.fake.wait_for("chat.postMessage", count=2)[1]
+    time.sleep(0.5)
+    # Exactly two messages reached Slack, both answers: no quote, no refusal, no retitling for chatter.
+    assert [c.method for c in bot.fake.chat_calls()] == ["chat.postMessage", "chat.postMessage"]
+    assert second.args["thread_ts"] == ts and "presented" in second.args["text"]
+    assert [c.args["title"] for c in bot.fake.of("assistant.threads.setTitle")] == ["who presented it?"]
