@@ -192,11 +192,15 @@ def _catalog_papers(library: "Library", q: Question, people: Sequence[str], prev
         return []
     if not people or focus:
         return [index.papers[ranked[0]]]
-    # With people named, a paper counts as named only if the rest of the question has a word that
-    # singles it out ("did hongbo present muzero?"), not just "which papers did hongbo present".
+    # With people named, a paper counts as named only if the rest of the question has a word of its
+    # title that singles it out ("did hongbo present muzero?"), not "is there a david silver paper in
+    # our list?" (a word of some summary is not a name for that paper).
     best = ranked[0]
-    distinctive = [s for s in index.stems(index.correct_spelling(rest)) if s in index.paper_stems.get(best, ())
-                   and index.document_frequency.get(s, 0) <= DISTINCTIVE_PAPERS]
+    title = set(index.stems(index.paper_heading(index.papers[best]), joined=True))
+    summary = index.paper_stems.get(best, ())
+    distinctive = [s for s in index.stems(index.correct_spelling(rest))
+                   if (s in title and index.document_frequency.get(s, 0) <= DISTINCTIVE_PAPERS)
+                   or (s in summary and index.document_frequency.get(s, 0) == 1)]  # "muzero": only its summary says it
     return [index.papers[best]] if distinctive else []
 
 
@@ -227,6 +231,9 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
         carried = not mentions.people and followup and refers_to_person(text)  # "what else did she present?"
         people = previous_people if carried else mentions.people
         named = list(mentions.papers) if carried else _catalog_papers(library, q, people, previous if followup else [])
+        if not people and not mentions.papers and not followup and models.off_corpus(q, index, library.sentences)[0]:
+            # Nobody we know and no paper of ours: "anything by yann lecun?" is not about our papers.
+            return _abstention(question, "none of our summaries covers this", _suggestions(result, papers)), None
         if people or named:
             answer = catalog_answer(question, people, named, index.mentions.papers_of(people, papers),
                                     models.asked_field(q))

@@ -83,6 +83,9 @@ def build_examples(library: "Library", singles: Sequence[Labelled], conversation
         # Near misses may be refused either way; topic lists are refused when no paper is a member.
         if item.type in ("single", "off_corpus"):
             out["off_corpus"].add(off_corpus_features(q, index, sentences), "off" if item.type == "off_corpus" else "in", item.id)
+        elif item.type == "catalog":
+            # People questions are asked of the same decision: "anything by yann lecun?" (no paper of ours) is off.
+            out["off_corpus"].add(off_corpus_features(q, index, sentences), "in" if item.gold else "off", item.id)
         ranked = q.result.ranked_papers()
         if item.type == "topic_list":
             for rank, paper_id in enumerate(ranked[:12]):

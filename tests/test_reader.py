@@ -150,3 +150,13 @@ def test_quoted_sentences_that_touch_are_one_piece_without_repeats():
     reading = Reading("x", (read("However, that failed.", 0.9, "Pruning helps.", True, 1),
                             read("This paper fixes it.", 0.8, "However, that failed.", True, 2)), ())
     assert reading.quote() == ["Pruning helps. However, that failed. This paper fixes it."]
+
+
+def test_asking_whether_we_have_a_persons_paper_answers_about_their_paper_or_says_none(shipped_library):
+    muzero = _paper(shipped_library, "Mastering Atari")
+    answer = shipped_library.ask("any julian schrittwieser papers on our list?")
+    assert answer.answer.startswith("Julian Schrittwieser is an author of one of our papers: “" + muzero.title)
+    assert [c.paper_id for c in answer.citations] == [muzero.id]
+    nobody = shipped_library.ask("got anything written by fei-fei li?")
+    assert nobody.abstained and nobody.answer.startswith("That's not in our papers")
+    assert "Fei-Fei" not in nobody.answer and "is an author" not in nobody.answer and not nobody.citations
