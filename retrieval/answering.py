@@ -28,6 +28,7 @@ from paperbot.retrieval.model_answers import model_answer
 from paperbot.retrieval.question_text import clean_question, ordinal_index, refers_to_person
 from paperbot.retrieval.question_parts import join_answers, split_parts
 from paperbot.retrieval.search import SearchResult
+from paperbot.retrieval.source_lists import named_source, source_list
 from paperbot.retrieval.signals import Question, make_question
 from paperbot.retrieval.topic_answers import topic_answer
 from paperbot.retrieval.types import Answer, Citation, Paper, PaperRef, Progress, Turn
@@ -227,6 +228,9 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     # questions does): "tl;dr reformer" is a question about Reformer.
     if route == "chitchat" and not followup and not mentions.papers:
         return Answer(question=question, answer=CHITCHAT_ANSWER, abstained=True), None
+    source = named_source(text, (p.source for p in papers.values())) if route in ("topic_list", "catalog") else None
+    if source is not None:  # "list every paper from the reading-group blog"
+        return source_list(question, source, papers.values()), None
     if route == "catalog":
         carried = not mentions.people and followup and refers_to_person(text)  # "what else did she present?"
         people = previous_people if carried else mentions.people

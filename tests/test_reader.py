@@ -160,3 +160,11 @@ def test_asking_whether_we_have_a_persons_paper_answers_about_their_paper_or_say
     nobody = shipped_library.ask("got anything written by fei-fei li?")
     assert nobody.abstained and nobody.answer.startswith("That's not in our papers")
     assert "Fei-Fei" not in nobody.answer and "is an author" not in nobody.answer and not nobody.citations
+
+
+def test_a_list_by_source_names_every_paper_of_that_source_and_no_other(shipped_library):
+    blog = [p for p in shipped_library.papers() if p.source == "scale-ai-reading-group.txt"]
+    answer = shipped_library.ask("can you list all the papers we got from the scale ai reading group blog?")
+    assert answer.answer.startswith(f"{len(blog)} of our papers come from scale-ai-reading-group.txt: “")
+    assert sorted(answer.paper_ids) == sorted(p.id for p in blog)
+    assert all(f"“{p.title}”" in answer.answer for p in blog) and not answer.citations and not answer.abstained
