@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from paperbot.retrieval.linear_model import LinearModel
 from paperbot.retrieval.corpus_index import CorpusIndex
+from paperbot.retrieval.linear_model import LinearModel
 from paperbot.retrieval.reader import Reader, Reading
 from paperbot.retrieval.sentences import SentenceIndex
-from paperbot.retrieval.tree_model import TreeModel
 from paperbot.retrieval.signals import (
     Question,
     followup_features,
@@ -27,6 +26,7 @@ from paperbot.retrieval.signals import (
     route_features,
     topic_member_features,
 )
+from paperbot.retrieval.tree_model import TreeModel
 
 SHIPPED_DIR = Path(__file__).parent / "fitted"
 ROUTES = ("catalog", "topic_list", "single", "chitchat")

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 from paperbot.retrieval.question_text import asked_kinds
 from paperbot.retrieval.tree_model import TreeModel
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
 from paperbot.retrieval.citations import fold
 from paperbot.retrieval.labelled import Conversation, Labelled
 from paperbot.retrieval.reader import READER_FEATURES, Reader, sentence_features

@@ -121,7 +121,7 @@ class TreeModel:
 def fit_tree_model(x: Sequence[Sequence[float]], y: Sequence[str], *, features: Sequence[str] = (),
                    seed: int = 0) -> TreeModel:
     """Gradient-boosted trees on log-loss (scikit-learn), kept as arrays."""
-    from sklearn.ensemble import GradientBoostingClassifier  # only when fitting: slow to import
+    from sklearn.ensemble import GradientBoostingClassifier  # noqa: I001 (only when fitting: slow to import)
 
     model = GradientBoostingClassifier(max_depth=DEPTH, n_estimators=TREES, learning_rate=LEARNING_RATE,
                                        subsample=SUBSAMPLE, random_state=seed)

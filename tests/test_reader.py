@@ -4,13 +4,12 @@ parameters, and what users get for each failure kind it fixes (phrasings no labe
 from dataclasses import replace
 
 import numpy as np
-
 from paperbot.retrieval.answering import understand
 from paperbot.retrieval.citations import is_verbatim
 from paperbot.retrieval.decisions import DecisionModels
+from paperbot.retrieval.labelled import Labelled
 from paperbot.retrieval.reader import READER_FEATURES, Read, Reading
 from paperbot.retrieval.reader_fitting import answering
-from paperbot.retrieval.labelled import Labelled
 
 
 def _paper(library, title_start):
@@ -102,10 +101,9 @@ def test_no_heading_caption_or_url_is_ever_quoted(shipped_library):
 
 
 def test_fitted_trees_give_scikit_learns_probabilities_from_plain_arrays():
-    from sklearn.ensemble import GradientBoostingClassifier
-
     from paperbot.retrieval import tree_model
     from paperbot.retrieval.tree_model import TreeModel, fit_tree_model
+    from sklearn.ensemble import GradientBoostingClassifier
 
     rng = np.random.default_rng(3)
     x = rng.normal(size=(400, 4))

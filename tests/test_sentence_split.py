@@ -2,7 +2,6 @@
 headings, captions, bare URLs and image placeholders never quotable."""
 
 import pytest
-
 from paperbot.retrieval.sentence_split import is_quotable, split_sentences
 
 
