@@ -45,8 +45,9 @@ _CAUSE = re.compile(r"\b(?:because|since|due to|so that|in order to|needs?|reaso
                     r"suffers?|limit\w*|unfortunately|however)\b", re.I)
 _GIST = re.compile(r"\b(?:we (?:propose|present|introduce)|this paper|the paper|in this work|the authors?|main "
                    r"contribution|the idea|the key idea|propos\w*|introduc\w*|presents?)\b", re.I)
-_ANAPHOR = re.compile(r"^(?:this|these|that|those|it|its|they|their|such|the former|the latter|here|thus|"
-                      r"therefore|hence|as a result|in addition|furthermore|moreover|however)\b", re.I)
+_ANAPHOR = re.compile(r"^(?!this (?:paper|work|study|summary|article|post)\b)(?:this|these|that|those|it|its|they|"
+                      r"their|such|the former|the latter|here|thus|therefore|hence|as a result|in addition|"
+                      r"furthermore|moreover|however)\b", re.I)
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:\\?%|x\b|×|times\b|-fold\b)|\d+\.\d+")
 _DEFINES = re.compile(r"\b(?:is an?|are|refers? to|consists? of|we (?:propose|present|introduce|design)|in this (?:paper|work)|"
                       r"main contribution|key idea|the idea)\b", re.I)
@@ -96,23 +97,25 @@ class Reading:
         return self.ranked[0] if self.ranked else None
 
     def quote(self, second_share: float = SECOND_SHARE) -> list[str]:
-        """What to quote, in the summary's order: the answer (with the sentence before it when it
-        needs it), and a second answering sentence when it is at least ``second_share`` as likely."""
+        """What to quote, the likeliest answer first: the answering sentence (with the sentence before
+        it when it needs it), and a second one when it is at least ``second_share`` as likely;
+        sentences that touch are read as one run."""
         if not self.ranked:
             return []
         chosen = [self.ranked[0]]
         for read in self.ranked[1:MAX_QUOTED]:
             if read.probability >= second_share * chosen[0].probability:
                 chosen.append(read)
-        pieces: list[list[str]] = []  # runs of consecutive sentences
+        runs: list[tuple[float, list[str]]] = []  # (best probability in it, consecutive sentences)
         for read in sorted(chosen, key=lambda r: r.position):
             run = [read.before, read.text] if read.needs_before and read.before else [read.text]
-            last = pieces[-1] if pieces else None
+            last = runs[-1][1] if runs else None
             if last and (run[0] in last or (read.before is not None and read.before == last[-1])):
                 last.extend(s for s in run if s not in last)  # touches the run before: read on
+                runs[-1] = (max(runs[-1][0], read.probability), last)
             else:
-                pieces.append(run)
-        return [" ".join(run) for run in pieces]
+                runs.append((read.probability, run))
+        return [" ".join(run) for _, run in sorted(runs, key=lambda r: -r[0])]
 
 
 def _stem_set(index: "CorpusIndex", text: str) -> set[str]:

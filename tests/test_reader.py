@@ -40,7 +40,7 @@ def test_a_sentence_that_needs_the_one_before_is_quoted_with_it():
                             read("Unrelated remark here.", 0.1, None, False, 1)), ())
     assert reading.quote() == ["They prune heads. This makes it ten times faster."]
     second = Reading("x", (read("Best answer sentence here.", 0.9, position=5), read("Also an answer here.", 0.6, position=2)), ())
-    assert second.quote() == ["Also an answer here.", "Best answer sentence here."]  # the summary's order
+    assert second.quote() == ["Best answer sentence here.", "Also an answer here."]  # the likeliest first
 
 
 def test_answering_sentences_come_from_terms_or_labelled_sentences():
