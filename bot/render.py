@@ -55,9 +55,6 @@ def answer_message(answer: Answer, *, feedback_value: str | None = None) -> tupl
         for c in answer.citations:
             blocks.append(_section(
                 f"*[{c.n}] {escape(c.title)}* · _{escape(c.source)}_\n> {escape(_snippet(c.snippet))}"[:SECTION_LIMIT]))
-    if answer.abstained and answer.suggestions:
-        names = "\n".join(f"• {escape(s.title)}" for s in answer.suggestions)
-        blocks.append(_section(f"*Nearest papers we have*\n{names}"[:SECTION_LIMIT]))
     reserved = 1 if feedback_value else 0
     if len(blocks) > MAX_BLOCKS - reserved:
         blocks = blocks[: MAX_BLOCKS - reserved - 1] + [_context("…more sources omitted.")]

@@ -238,3 +238,15 @@ def test_long_answer_respects_slack_limits():
     _, blocks = answer_message(answer, feedback_value="1")
     assert len(blocks) <= 50
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
+
+
+def test_an_off_corpus_refusal_names_each_nearest_paper_once(bot):
+    question = "what learning rate schedule does the original transformer use for warmup?"
+    bot.event(_mention(question, ts="1700000009.000100"), "EvOff1")
+    post = bot.fake.wait_for("chat.postMessage")[0]
+    answer = bot.library.ask(question)
+    assert answer.abstained and answer.answer.startswith("That's not in our papers") and answer.suggestions
+    blocks_text = json.dumps(post.args["blocks"], ensure_ascii=False)
+    for suggestion in answer.suggestions:
+        assert blocks_text.count(suggestion.title) == 1, suggestion.title
+    assert post.args["text"] == answer.answer and "Nearest papers" not in blocks_text
