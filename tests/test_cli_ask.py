@@ -48,10 +48,18 @@ def test_ask_human_output_lists_numbered_sources(shipped_data_dir):
     assert "(hf-daily-papers.txt)" in result.output
 
 
-def test_ask_abstains_with_nearest_papers(shipped_data_dir):
+def test_ask_abstains_with_nearest_papers_named_once(shipped_data_dir):
     result = CliRunner().invoke(main, ["ask", "How does Mamba's selective state-space layer work?"])
     assert result.exit_code == 0
-    assert "not in our papers" in result.output and "Nearest papers:" in result.output
+    first_line, *rest = result.output.strip().splitlines()
+    assert first_line.startswith("That's not in our papers") and "The closest ones we have: “" in first_line
+    assert rest == []  # the refusal's own line names the nearest papers; nothing repeats them
+
+
+def test_asking_before_anything_is_indexed_says_so_in_one_line():
+    result = CliRunner().invoke(main, ["ask", "who wrote Reformer?"])
+    assert result.exit_code == 1
+    assert result.output == "Error: the index is empty: run `paperbot ingest` first\n"
 
 
 def test_empty_question_is_a_clear_error_not_a_traceback(shipped_data_dir):

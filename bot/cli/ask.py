@@ -25,8 +25,6 @@ def _print_answer(answer) -> None:
         click.echo("\nSources:")
         for c in answer.citations:
             click.echo(f"  [{c.n}] {c.title} ({c.source})\n      “{c.snippet}”")
-    if answer.abstained and answer.suggestions:
-        click.echo("\nNearest papers: " + "; ".join(s.title for s in answer.suggestions))
 
 
 def _parse_line(line: str) -> tuple[str | None, str]:
@@ -84,6 +82,8 @@ def ask(ctx: click.Context, question: str | None, as_json: bool) -> None:
 
     library = _library(ctx)
     try:
+        if not library.papers():
+            raise click.ClickException("the index is empty: run `paperbot ingest` first")
         if question is not None:
             answer = library.ask(question)
             if as_json:
