@@ -11,6 +11,10 @@ import logging
 from typing import TextIO
 
 _PAYLOAD_LOGGERS = ("slack_bolt", "slack_sdk")
+# Libraries whose INFO/WARNING lines are noise for people running paperbot: Alembic narrates every
+# migration step on each start; pypdf warns about damaged files with raw bytes in the message (a
+# PDF that cannot be read is reported by the ingest itself, in one line).
+_QUIET = {"alembic": logging.WARNING, "pypdf": logging.ERROR}
 
 
 class NoSlackPayloads(logging.Filter):
@@ -23,4 +27,7 @@ def configure_logging(level: str | int, stream: TextIO | None = None) -> logging
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(NoSlackPayloads())
     logging.basicConfig(level=level, handlers=[handler])  # a no-op when logging is already set up
+    if logging.getLevelName(level) != "DEBUG" and level != logging.DEBUG:
+        for name, quiet_level in _QUIET.items():
+            logging.getLogger(name).setLevel(quiet_level)
     return handler

@@ -284,7 +284,7 @@ def ingest(library: Library, paths: Sequence[Path], *, prune: bool = False, prog
         present = {os.path.abspath(f) for f in files}
         store.forget_source_files([key for key in scan.known if key not in present and _within(key, roots)])
     report.seconds = time.perf_counter() - started
-    log.info("ingest: %d added, %d updated, %d unchanged, %d removed, %d chunks embedded, %d of %d files read in %.1fs",
+    log.debug("ingest: %d added, %d updated, %d unchanged, %d removed, %d chunks embedded, %d of %d files read in %.1fs",
              len(report.added), len(report.updated), report.unchanged, len(report.removed),
              report.chunks_embedded, report.files_read, len(files), report.seconds)
     return report

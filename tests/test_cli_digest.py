@@ -34,3 +34,17 @@ def test_post_without_channel_is_a_clear_error(shipped_data_dir, monkeypatch):
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-cron")
     result = CliRunner().invoke(main, ["digest", "--post"])
     assert result.exit_code == 1 and "PAPERBOT_DIGEST__CHANNEL" in result.output
+
+
+def test_a_first_run_prints_the_digest_without_migration_chatter(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOT_", "SLACK_", "OPENAI_"))}
+    env["PAPERBOT_DATA_DIR"] = str(tmp_path / "fresh")
+    run = subprocess.run([sys.executable, "-m", "paperbot.bot.cli", "digest", "--dry-run"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Reading group digest")
+    assert run.stderr == ""  # the state database was created and migrated, silently

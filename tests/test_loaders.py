@@ -663,3 +663,16 @@ def test_long_line_of_image_markers_is_parsed_in_linear_time(tmp_path):
     finally:
         signal.alarm(0)
     assert first.text == "A summary." and second.text == junk
+
+
+def test_every_bad_front_matter_field_is_reported_at_once_each_with_its_line(tmp_path):
+    path = _front_matter_file(tmp_path, "title: {x: y}\nauthors: {a: b}\npresenter: [Ada]\nadded: 2024-02-30\nvenue: NeurIPS\n")
+    with pytest.raises(CorpusFormatError) as caught:
+        load_file(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:2: `title` must be text, not a mapping")
+    for part in ("line 3: `authors` must be a list or a comma-separated string",
+                 "line 4: `presenter` must be text, not a list",
+                 "line 5: bad `added` value '2024-02-30'", "line 6: unknown metadata key 'venue'"):
+        assert part in message
+    assert "\n" not in message  # one line in the ingest's report

@@ -80,30 +80,32 @@ def read_metadata(
     data: Mapping[str, object], path: Path, line: int | None, lines: Mapping[str, int],
     *, extra_keys: tuple[str, ...] = (),
 ) -> PaperMetadata:
-    """Validate one mapping of paper metadata; errors name the file and the line of the bad key."""
-    unknown = sorted(str(k) for k in data if k not in FIELDS and k not in extra_keys)
-    if unknown:
-        raise CorpusFormatError(
-            path, lines.get(unknown[0], line),
-            f"unknown metadata key {unknown[0]!r} (allowed: {', '.join(FIELDS + extra_keys)})",
-        )
+    """Validate one mapping of paper metadata; every bad key is reported at once, each with its line."""
+    problems: list[tuple[int | None, str]] = []
+    for key in sorted(str(k) for k in data if k not in FIELDS and k not in extra_keys):
+        problems.append((lines.get(key, line), f"unknown metadata key {key!r} (allowed: {', '.join(FIELDS + extra_keys)})"))
+    added = None
     try:
         added = parse_added(data.get("added"))
     except ValueError as error:
-        raise CorpusFormatError(
-            path, lines.get("added", line),
-            f"bad `added` value {data.get('added')!r}: {error} (expected a date such as 2024-02-29)",
-        ) from error
+        problems.append((lines.get("added", line),
+                         f"bad `added` value {data.get('added')!r}: {error} (expected a date such as 2024-02-29)"))
     for name in TEXT_FIELDS:
         value = data.get(name)
         if value is not None and not isinstance(value, str):
-            raise CorpusFormatError(path, lines.get(name, line), f"`{name}` must be text, not {_kind(value)}")
+            problems.append((lines.get(name, line), f"`{name}` must be text, not {_kind(value)}"))
     authors = data.get("authors")
     if authors is not None and not isinstance(authors, (str, list, tuple)):
-        raise CorpusFormatError(path, lines.get("authors", line), "`authors` must be a list or a comma-separated string")
-    if isinstance(authors, (list, tuple)) and any(not isinstance(a, str) for a in authors if a is not None):
+        problems.append((lines.get("authors", line), "`authors` must be a list or a comma-separated string"))
+        authors = None
+    elif isinstance(authors, (list, tuple)) and any(not isinstance(a, str) for a in authors if a is not None):
         bad = next(a for a in authors if a is not None and not isinstance(a, str))
-        raise CorpusFormatError(path, lines.get("authors", line), f"each of `authors` must be a name, not {_kind(bad)}")
+        problems.append((lines.get("authors", line), f"each of `authors` must be a name, not {_kind(bad)}"))
+    if problems:
+        problems.sort(key=lambda p: (p[0] is None, p[0] or 0))
+        first_line, first = problems[0]
+        rest = [f"line {n}: {reason}" if n is not None else reason for n, reason in problems[1:]]
+        raise CorpusFormatError(path, first_line, "; ".join([first, *rest]))
     return PaperMetadata(
         title=optional_text(data.get("title")),
         authors=split_authors(authors) if authors is not None else None,
