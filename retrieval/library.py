@@ -125,6 +125,9 @@ class Library:
 
     def lookup(self, query: str, *, limit: int = 5):
         """Papers matching a (typo'd) title, author, presenter or topic: list[LookupHit], best first."""
+        from paperbot.retrieval.question_text import clean_question
+
+        query = clean_question(query)  # a mention or a link's markup is not what is looked for
         searcher = self.searcher
         searcher.refresh()
         with searcher.reading():

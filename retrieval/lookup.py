@@ -95,7 +95,7 @@ class LookupIndex:
 
     def find(self, papers: Mapping[str, Paper], query: str, *, limit: int = 5,
              nearest: NearestPapers | None = None) -> list[LookupHit]:
-        words = content_words(query)
+        words = [w for w in content_words(query) if len(w) > 1]  # a lone letter matches every summary
         if not words or not papers:
             return []
         similarity = self._titles.similarity(words)

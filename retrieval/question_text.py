@@ -12,6 +12,7 @@ _USER = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#C[A-Z0-9]+\|([^>]*)>")
 _LINK = re.compile(r"<(?:https?|mailto):[^|>]*\|([^>]*)>")
 _BARE_LINK = re.compile(r"<(?:https?|mailto):[^>]*>")
+_SPECIAL = re.compile(r"<!(?:here|channel|everyone|subteam\^[A-Z0-9]+|date\^[^>]*)(?:\|[^>]*)?>")  # broadcasts, groups
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 # Words that point back at something said before (in any of a few languages).
@@ -31,6 +32,7 @@ _QUANTITY = re.compile(
 def clean_question(text: str) -> str:
     """The question without Slack markup (mentions, channel links), whitespace collapsed."""
     text = _USER.sub(" ", text or "")
+    text = _SPECIAL.sub(" ", text)
     text = _CHANNEL.sub(r"#\1", text)
     text = _LINK.sub(r"\1", text)
     text = _BARE_LINK.sub(" ", text)

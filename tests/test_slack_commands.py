@@ -107,6 +107,13 @@ def test_a_query_nothing_matches_gets_the_help(paper_app):
     assert "No paper matches" in _texts(reply["blocks"]) and "/paper ask" in _texts(reply["blocks"])
 
 
+def test_a_query_of_only_markup_matches_nothing(paper_app):
+    reply = _command_reply(paper_app, "<!channel> <https://evil.example|x>")
+    texts = _texts(reply["blocks"])
+    assert "No paper matches" in texts and "matched on" not in texts
+    assert "<!channel>" not in json.dumps(reply) and "<https://evil.example" not in json.dumps(reply)
+
+
 def test_user_text_is_escaped_and_never_pings(paper_app):
     reply = _command_reply(paper_app, "<!channel> <@U999> lottery & tickets")
     rendered = json.dumps(reply)
