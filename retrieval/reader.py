@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from paperbot.retrieval.question_text import asked_kinds
+from paperbot.retrieval.signals import coverage, max_missing
 from paperbot.retrieval.tree_model import TreeModel
 
 if TYPE_CHECKING:
@@ -122,11 +123,6 @@ def _stem_set(index: "CorpusIndex", text: str) -> set[str]:
     return set(index.stems(text, joined=True))
 
 
-def _coverage(weights: dict[str, float], present: set[str] | frozenset[str]) -> float:
-    total = sum(weights.values())
-    return sum(w for s, w in weights.items() if s in present) / total if total else 0.0
-
-
 def _near_coverage(weights: dict[str, float], present: set[str]) -> float:
     """Coverage counting a word as present when a sentence word shares its first five letters
     ("faster" / "fast", "parameterised" / "parameters"): words said in another form."""
@@ -144,11 +140,6 @@ def detail_weights(q: "Question", paper_id: str, index: "CorpusIndex") -> dict[s
     return {s: w for s, w in weights.items() if s not in title} or dict(weights)
 
 
-def _max_missing(weights: dict[str, float], present, index: "CorpusIndex") -> float:
-    top = math.log(len(index.paper_ids) + 1) + math.log(2)
-    return max((w for s, w in weights.items() if s not in present), default=0.0) / top
-
-
 def sentence_features(q: "Question", paper_id: str, index: "CorpusIndex", sentences: "SentenceIndex"):
     """(the paper's sentences, their feature rows as an (n, len(READER_FEATURES)) array, extras)."""
     found = sentences.of(index.papers[paper_id])
@@ -159,32 +150,32 @@ def sentence_features(q: "Question", paper_id: str, index: "CorpusIndex", senten
     weights = detail_weights(q, paper_id, index)
     kinds = asked_kinds(q.text)
     stems = [_stem_set(index, t) for t in found.texts]
-    coverage = np.array([_coverage(weights, s) for s in stems])
+    covered = np.array([coverage(weights, s) for s in stems])
     near = np.array([_near_coverage(weights, s) for s in stems])
     rows, extras = [], []
     total = max(found.count, 1)
     top = math.log(len(index.paper_ids) + 1) + math.log(2)
     matched = [sum(w for st, w in weights.items() if st in stems[i]) / top for i in range(n)]
     dense_rank = np.argsort(np.argsort(-dense))
-    coverage_rank = np.argsort(np.argsort(-coverage, kind="stable"), kind="stable")
+    coverage_rank = np.argsort(np.argsort(-covered, kind="stable"), kind="stable")
     for i, text in enumerate(found.texts):
         before = found.before[i] if found.before else None
-        context = _coverage(weights, stems[i] | (_stem_set(index, before) if before else set()))
+        context = coverage(weights, stems[i] | (_stem_set(index, before) if before else set()))
         number = bool(_NUMBER.search(text))
         position = (found.positions[i] if found.positions else i) / total
         needs_before = bool(_ANAPHOR.match(text)) and before is not None
         rows.append([
-            dense[i], dense[i] - dense.max(), coverage[i], coverage[i] - coverage.max(), near[i], context,
+            dense[i], dense[i] - dense.max(), covered[i], covered[i] - covered.max(), near[i], context,
             float(kinds["quantity"] and number), float(kinds["quantity"] and not number), float(number),
             float(kinds["name"] and bool(_NAME.search(text))), float(kinds["how"] and bool(_MECHANISM.search(text))),
             float(kinds["result"] and bool(_RESULT.search(text))), float(kinds["why"] and bool(_CAUSE.search(text))),
             float(kinds["gist"]) * (1.0 - position), float(kinds["gist"] and bool(_GIST.search(text))),
             float(kinds["gist"]) * dense[i], float(kinds["yes_no"] and bool(_AFFIRM.search(text))),
             position, float(i == 0), float(needs_before), math.log1p(len(text.split())),
-            matched[i], near[i] - near.max(), float(coverage[i - 1]) if i else 0.0,
-            float(coverage[i + 1]) if i + 1 < n else 0.0, 1.0 / (1 + dense_rank[i]), 1.0 / (1 + coverage_rank[i]),
+            matched[i], near[i] - near.max(), float(covered[i - 1]) if i else 0.0,
+            float(covered[i + 1]) if i + 1 < n else 0.0, 1.0 / (1 + dense_rank[i]), 1.0 / (1 + coverage_rank[i]),
             float(len(_FIGURE.findall(text))), float(kinds["quantity"]) * len(_FIGURE.findall(text)),
-            float(kinds["gist"] and bool(_DEFINES.search(text))), dense[i] * coverage[i],
+            float(kinds["gist"] and bool(_DEFINES.search(text))), dense[i] * covered[i],
         ])
         extras.append((before, needs_before))
     return found, np.asarray(rows, dtype=np.float64), extras
@@ -224,7 +215,7 @@ def _reading_features(q: "Question", paper_id: str, reads: list[Read], index: "C
     specific_missing = sum(1 for st in missing if q.specific.get(st, 0.0) >= 0.5)
     return [p, math.log(p / (1 - p)), reads[1].probability if len(reads) > 1 else 0.0,
             best.dense if best else 0.0, best.coverage if best else 0.0, best.near_coverage if best else 0.0,
-            _coverage(weights, present), _max_missing(weights, present, index), math.log1p(len(weights)),
+            coverage(weights, present), max_missing(weights, present, index), math.log1p(len(weights)),
             float(kinds["quantity"]), float(kinds["quantity"] and not quantity_given), float(kinds["gist"]),
             q.result.dense_scores.get(paper_id, 0.0), float(min(specific_missing, 3)),
             1.0 - _near_coverage(weights, set(present))]

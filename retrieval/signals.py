@@ -54,12 +54,12 @@ def make_question(text: str, embedding, result: SearchResult, mentions: Mentions
                     stems=list(specific), specific=specific)
 
 
-def _coverage(weights: dict[str, float], present: frozenset[str] | set[str]) -> float:
+def coverage(weights: dict[str, float], present: frozenset[str] | set[str]) -> float:
     total = sum(weights.values())
     return sum(w for s, w in weights.items() if s in present) / total if total else 0.0
 
 
-def _max_missing(weights: dict[str, float], present, index: CorpusIndex) -> float:
+def max_missing(weights: dict[str, float], present, index: CorpusIndex) -> float:
     top = math.log(len(index.paper_ids) + 1) + math.log(2)
     return max((w for s, w in weights.items() if s not in present), default=0.0) / top
 
@@ -100,8 +100,8 @@ def off_corpus_features(q: Question, index: CorpusIndex, sentences: SentenceInde
     lexical_top = max(result.lexical_scores.values(), default=0.0)
     dense_top = max(result.dense_scores, key=result.dense_scores.get) if result.dense_scores else None
     lexical_best = max(result.lexical_scores, key=result.lexical_scores.get) if result.lexical_scores else None
-    return [dense[0], dense[0] - dense[1], _coverage(weights, present), 1.0 - _coverage(weights, known),
-            _max_missing(weights, present, index), lexical_top / (sum(weights.values()) + 1.0),
+    return [dense[0], dense[0] - dense[1], coverage(weights, present), 1.0 - coverage(weights, known),
+            max_missing(weights, present, index), lexical_top / (sum(weights.values()) + 1.0),
             math.log1p(len(q.stems)), float(dense_top is not None and dense_top == lexical_best),
             q.mentions.title_score, q.mentions.person_score, _best_sentence_dense(q, best, index, sentences),
             max((q.specific[s] for s in q.stems if s not in index.document_frequency), default=0.0)]
@@ -127,7 +127,7 @@ def topic_member_features(q: Question, paper_id: str, rank: int, index: CorpusIn
     lexical = result.lexical_scores.get(paper_id, 0.0)
     dense = result.dense_scores.get(paper_id, 0.0)
     return [dense, result.top_dense - dense, lexical / lexical_top if lexical_top else 0.0,
-            lexical / (sum(weights.values()) + 1.0), _coverage(weights, index.paper_stems.get(paper_id, frozenset())),
+            lexical / (sum(weights.values()) + 1.0), coverage(weights, index.paper_stems.get(paper_id, frozenset())),
             1.0 / (rank + 1)]
 
 
@@ -142,8 +142,8 @@ def followup_features(q: Question, previous: Sequence[str], index: CorpusIndex) 
     weights = q.idf(index)
     ranked = result.ranked_papers()
     previous_dense = max((result.dense_scores.get(p, 0.0) for p in previous), default=0.0)
-    previous_cover = max((_coverage(weights, index.paper_stems.get(p, frozenset())) for p in previous), default=0.0)
-    best_cover = _coverage(weights, index.paper_stems.get(ranked[0], frozenset())) if ranked else 0.0
+    previous_cover = max((coverage(weights, index.paper_stems.get(p, frozenset())) for p in previous), default=0.0)
+    best_cover = coverage(weights, index.paper_stems.get(ranked[0], frozenset())) if ranked else 0.0
     return [min(referring_words(q.text), 3), math.log1p(len(q.stems)), q.mentions.title_score,
             q.mentions.person_score, result.top_dense, previous_dense,
             float(bool(ranked) and ranked[0] in previous), previous_cover - best_cover, float(asks_quantity(q.text))]
