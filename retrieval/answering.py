@@ -228,16 +228,16 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     # questions does): "tl;dr reformer" is a question about Reformer.
     if route == "chitchat" and not followup and not mentions.papers:
         return Answer(question=question, answer=CHITCHAT_ANSWER, abstained=True), None
-    source = named_source(text, (p.source for p in papers.values())) if route in ("topic_list", "catalog") else None
+    source = named_source(text, index.source_counts) if route in ("topic_list", "catalog") else None
     if source is not None:  # "list every paper from the reading-group blog"
         return source_list(question, source, papers.values()), None
     if route == "catalog":
         carried = not mentions.people and followup and refers_to_person(text)  # "what else did she present?"
         people = previous_people if carried else mentions.people
-        named = list(mentions.papers) if carried else _catalog_papers(library, q, people, previous if followup else [])
         if not people and not mentions.papers and not followup and models.off_corpus(q, index, library.sentences)[0]:
             # Nobody we know and no paper of ours: "anything by yann lecun?" is not about our papers.
             return _abstention(question, "none of our summaries covers this", _suggestions(result, papers)), None
+        named = list(mentions.papers) if carried else _catalog_papers(library, q, people, previous if followup else [])
         if people or named:
             answer = catalog_answer(question, people, named, index.mentions.papers_of(people, papers),
                                     models.asked_field(q))

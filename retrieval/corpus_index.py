@@ -142,6 +142,7 @@ class CorpusIndex:
         self._stems: dict[str, str] = {}  # word -> stem, as the stemmer gives it
         self.paper_stems = _PaperStems(self)
         self.document_frequency: Counter = Counter()
+        self.source_counts: Counter = Counter()  # source file -> its papers: the sources, without a scan
         self.mentions = MentionIndex()
         self.lookup = LookupIndex()
         self.apply(papers, chunks, bulk=True)
@@ -174,6 +175,7 @@ class CorpusIndex:
                 chunk_docs.append((chunk.id, self.tokens(heading + " " + chunk.text)))
             vocabulary.extend(frozenset(words(text)))
             self.document_frequency.update(self.paper_stems.of(paper))
+            self.source_counts[paper.source] += 1
             self.mentions.add(paper)
             self.lookup.add(paper)
         self.paper_bm25.add(paper_docs)
@@ -196,6 +198,9 @@ class CorpusIndex:
 
     def _remove(self, paper_id: str) -> None:
         paper = self.papers.pop(paper_id)
+        self.source_counts[paper.source] -= 1
+        if self.source_counts[paper.source] <= 0:
+            del self.source_counts[paper.source]
         heading = self.paper_heading(paper)
         for chunk in self.chunks_of.pop(paper_id, []):
             self._chunk_by_id.pop(chunk.id, None)

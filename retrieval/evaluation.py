@@ -125,7 +125,7 @@ class _Scorer:
         return True
 
 
-def _reader_alone(library: "Library", singles: Sequence[Labelled]) -> dict[str, float]:
+def _reader_alone(library: "Library", singles: Sequence[Labelled]) -> dict[str, tuple[float, int]]:
     """The reader on its own, given the right paper: its top sentence states the answer; and the
     evidence a model would get holds it (that mode's ceiling)."""
     from paperbot.retrieval.answering import evidence_for, understand
@@ -143,11 +143,10 @@ def _reader_alone(library: "Library", singles: Sequence[Labelled]) -> dict[str, 
         top.append(bool(reading.best) and answering(item, [reading.best.text])[0])
         passages = evidence_for(library, q)
         evidence.append(any(any(answering(item, sentences(e.text))) for e in passages))
-    figures = {}
-    if top:
-        figures["reader alone: top sentence states the answer"] = statistics.mean(top)
-        figures["evidence recall (the fact among the passages)"] = statistics.mean(evidence)
-    return figures
+    if not top:
+        return {}
+    return {"reader alone: top sentence states the answer": (statistics.mean(top), len(top)),
+            "evidence recall (the fact among the passages)": (statistics.mean(evidence), len(evidence))}
 
 
 def _retrieval(library: "Library", singles: Sequence[Labelled]) -> dict[str, dict[str, float]]:
@@ -186,9 +185,8 @@ def evaluate(library: "Library", paths: Sequence[Path], catalog_path: Path | Non
     counts = {name: len(v) for name, v in sorted(scorer.values.items())}
     reader_singles = [s for s in singles if s.type == "single"]
     reader_singles += [p for s in singles for p in s.parts if p.type == "single"]
-    for name, value in _reader_alone(library, reader_singles).items():
-        figures[name] = value
-        counts[name] = len(reader_singles)
+    for name, (value, count) in _reader_alone(library, reader_singles).items():
+        figures[name], counts[name] = value, count
     return EvalReport(
         questions=len(singles) + sum(len(c.turns) for c in conversations), figures=figures, counts=counts,
         retrieval=_retrieval(library, [s for s in singles if s.type == "single"]),

@@ -228,3 +228,18 @@ def test_a_server_takes_in_a_new_paper_before_anyone_asks(shipped_library, shipp
         assert answer.citations and answer.citations[0].title.startswith("Quokka"), answer.answer
     finally:
         stop.set()
+
+
+def test_the_index_counts_papers_by_source_as_they_come_and_go():
+    from paperbot.retrieval.corpus_index import CorpusIndex
+    from paperbot.retrieval.types import Paper
+
+    a = Paper(id="a", title="Alpha", text="Alpha nets learn fast.", source="blog.txt")
+    b = Paper(id="b", title="Beta", text="Beta nets prune weights.", source="blog.txt")
+    c = Paper(id="c", title="Gamma", text="Gamma nets sort lists.", source="notes.md")
+    index = CorpusIndex([a, b, c])
+    assert dict(index.source_counts) == {"blog.txt": 2, "notes.md": 1}
+    index.apply([], [], removed=["c", "a"])
+    assert dict(index.source_counts) == {"blog.txt": 1}
+    index.apply([b], [])  # a changed paper replaces itself
+    assert dict(index.source_counts) == {"blog.txt": 1}
