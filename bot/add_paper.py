@@ -5,7 +5,9 @@ is shown next to the field in the modal through ``response_action: errors``; not
 saved until the whole form is valid. Indexing runs after the modal closed (a lazy
 listener), so the submission is acked within Slack's 3 seconds. Where the bot can't post
 (a private channel it isn't in), the person who added the paper is told by ephemeral message
-or DM; if indexing fails, they get an apology with their summary, so nothing is lost.
+or DM; if indexing fails, they get an apology with their summary, so nothing is lost. While
+another process writes an embedded index (`paperbot ingest`), the add waits up to
+``PAPERBOT_SLACK__ADD_PAPER_WAIT_S`` for it, then says the index is being updated.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from paperbot.bot.private_replies import tell
 from paperbot.bot.slack_text import escape, link
 from paperbot.retrieval.loaders import paper_from_text
 from paperbot.retrieval.tldr import tldr
+from paperbot.retrieval.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +129,12 @@ class AddPaper:
             tell(client, user=user["id"], channel=channel, text=kept[:3000])
 
         with apologising(apologise, apology(f"add “{escape(submission.title)}”", "Please try `/paper add` again in a minute.")):
-            self._index(submission, user, channel, client)
+            try:
+                self._index(submission, user, channel, client)
+            except IndexBusy as busy:  # an ingest is writing the index: a bounded wait, then say so
+                log.info("not adding a paper from Slack: the index is %s", busy)
+                apologise(f"I couldn't add “{escape(submission.title)}” yet: the index is being updated right now. "
+                          "Please try `/paper add` again in a minute.")
 
     def _index(self, submission: Submission, user: dict, channel: str | None, client: WebClient) -> None:
         from paperbot.retrieval.ingest import DuplicatePaperError
@@ -138,7 +146,7 @@ class AddPaper:
             added=datetime.now(timezone.utc), added_by=adder,
         )
         try:
-            paper = self.deps.library.add_paper(paper)
+            paper = self.deps.library.add_paper(paper, wait_s=self.deps.settings.slack.add_paper_wait_s)
         except DuplicatePaperError:
             # Someone added the same paper between validation and indexing.
             tell(client, user=user["id"], channel=channel, text=f"“{escape(paper.title)}” is already in the library.")

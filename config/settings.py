@@ -168,6 +168,11 @@ class SlackSettings(_Section):
     max_question_chars: int = Field(
         2000, ge=10, le=40000, description="Longer questions get a polite limit message."
     )
+    add_paper_wait_s: float = Field(
+        20.0, ge=0, le=600,
+        description="Seconds `/paper add` waits for another writer of an embedded index (e.g. `paperbot ingest`) "
+        "before telling the person to try again in a minute.",
+    )
     thread_replies: Literal["asker", "anyone", "mentions"] = Field(
         "asker",
         description="Which messages in a channel thread the bot answered get a reply without a mention: "

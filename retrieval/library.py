@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -23,9 +24,10 @@ FOLLOW_WARM_PAPERS = 50  # at most this many changed papers get their sentences 
 
 
 class Library:
-    def __init__(self, settings: Settings, *, for_writing: bool = False):
+    def __init__(self, settings: Settings, *, for_writing: bool = False, writer: str = "paperbot"):
         self.settings = settings
         self.for_writing = for_writing  # an index that cannot be written is then an error at once, not read from a copy
+        self.writer = writer  # names this process to other writers waiting for the index
 
     # -- components, built on first use ------------------------------------------------------
 
@@ -69,6 +71,15 @@ class Library:
 
         return build_answerer(self.settings)
 
+    @cached_property
+    def _writer_lock(self):
+        """The embedded index's one-writer lock; None with a Chroma server, which takes several writers."""
+        if self.settings.chroma.host:
+            return None
+        from paperbot.retrieval.writer_lock import WriterLock
+
+        return WriterLock(self.settings.data_dir, self.writer)
+
     @property
     def _saved_index_dir(self) -> Path:
         return self.settings.data_dir / "index"
@@ -85,16 +96,49 @@ class Library:
         """Whether the fitted near-miss model decides; an LLM answerer judges its passages itself."""
         return self.answerer.name == "local"
 
+    # -- writing -----------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self, *, timeout_s: float | None = None, on_wait: Callable[[str], object] | None = None):
+        """Hold the embedded index for writing: one writer at a time across processes (see
+        ``writer_lock``). A writer that waited then sees what the one before it wrote, so nothing is
+        embedded twice. ``timeout_s``: None waits as long as it takes, 0 not at all; then IndexBusy.
+        Writers nest: the methods below take it themselves, a caller may hold it around several."""
+        lock = self._writer_lock
+        if lock is None or lock.held_here:
+            yield
+            return
+        try:
+            lock.acquire(timeout_s=timeout_s, on_wait=on_wait or log.warning)
+        except OSError as exc:  # the lock file cannot be made: the data directory refuses writes
+            raise self._unwritable(exc) from None
+        try:
+            if "store" in self.__dict__:
+                self.store.catch_up()  # an open embedded client re-opens if another process wrote meanwhile
+            yield
+        finally:
+            lock.release()
+
+    def _unwritable(self, error: OSError):
+        from paperbot.retrieval.data_dir import describe, unwritable_reason, write_refused
+        from paperbot.retrieval.store import DataDirectoryError
+
+        reason = unwritable_reason(self.settings.chroma_path)
+        if reason is not None:  # said of the index itself, as a write to it would say it
+            return DataDirectoryError(write_refused(self.settings.chroma_path, reason))
+        return DataDirectoryError(write_refused(self.settings.data_dir, describe(error)))
+
     # -- corpus ------------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path] | None = None, *, prune: bool = False, progress: bool = False):
         from paperbot.retrieval import word_rarity
         from paperbot.retrieval.ingest import ingest
 
-        report = ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
+        with self.writing():
+            report = ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
+            if report.papers_indexed or report.removed:
+                self.searcher.live.keep_saved()  # so the next process starts warm
         word_rarity.save_table(self._cache_dir)  # once: questions then skip loading wordfreq's lists
-        if report.papers_indexed or report.removed:
-            self.searcher.live.keep_saved()  # so the next process starts warm
         return report
 
     def papers(self) -> list[Paper]:
@@ -112,8 +156,9 @@ class Library:
         from paperbot.retrieval.live_index import drop_saved
         from paperbot.retrieval.store import drop_index
 
-        drop_index(self.settings)
-        drop_saved(self._saved_index_dir)
+        with self.writing():
+            drop_index(self.settings)
+            drop_saved(self._saved_index_dir)
         for component in ("store", "searcher"):  # they hold the dropped collections
             self.__dict__.pop(component, None)
 
@@ -143,11 +188,13 @@ class Library:
         """Whether a paper with this title (case, accents, punctuation aside) is in the corpus: one indexed lookup."""
         return bool(self.store.papers_titled([title]))
 
-    def add_paper(self, paper: Paper) -> Paper:
-        """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in."""
+    def add_paper(self, paper: Paper, *, wait_s: float | None = None) -> Paper:
+        """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in, and
+        IndexBusy if another writer still holds the index after ``wait_s`` seconds (None: no limit)."""
         from paperbot.retrieval.ingest import add_paper
 
-        added = add_paper(self, paper)
+        with self.writing(timeout_s=wait_s):
+            added = add_paper(self, paper)
         self.searcher.refresh()  # questions right after see it
         return added
 
