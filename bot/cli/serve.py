@@ -9,40 +9,59 @@ from paperbot.bot.cli import get_settings
 
 @click.command()
 @click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on in HTTP mode.")
+@click.option("--debug", is_flag=True, help="Show the traceback when start-up fails (as PAPERBOT_LOG_LEVEL=DEBUG does).")
 @click.pass_context
-def serve(ctx: click.Context, host: str) -> None:
+def serve(ctx: click.Context, host: str, debug: bool) -> None:
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP mode.
 
     HTTP mode serves /slack/events, /healthz (alive) and /readyz (index and database reachable)
     on PAPERBOT_PORT; run several replicas behind a load balancer with a shared
     PAPERBOT_DATABASE_URL (and a Chroma server) so each event is answered once. The state
-    database is migrated on start.
+    database is migrated on start. A start-up failure (Slack unreachable or refusing the token,
+    the index, the database or the data directory unusable) is one line naming what to check.
     """
-    from paperbot.bot.app import build_app
-    from paperbot.bot.digest import start_digest_scheduler
-    from paperbot.bot.readiness import replica_readiness
-    from paperbot.bot.serve import TokenError, check_tokens, http_server, socket_mode_handler
-    from paperbot.bot.state import State
-    from paperbot.retrieval.library import Library
+    import traceback
+
+    from paperbot.bot.startup import explain
 
     settings = get_settings(ctx)
     try:
-        mode = check_tokens(settings)
-    except TokenError as exc:
-        raise click.ClickException(str(exc)) from None
-    library = Library(settings)
-    library.searcher.refresh()  # load the index now, not on the first question
-    library.follow_changes()  # and take in what other processes add as they add it
+        server = _start(settings, host, debug=debug or settings.log_level == "DEBUG")
+    except Exception as exc:
+        if debug or settings.log_level == "DEBUG":
+            click.echo(traceback.format_exc(), err=True)
+        raise click.ClickException(explain(exc, settings)) from None
+    if server is not None:
+        server.serve_forever()
+
+
+def _start(settings, host: str, *, debug: bool):
+    """Everything serving needs, checked in order of cost; the HTTP server to run (None: Socket Mode ran)."""
+    from paperbot.bot.app import build_app
+    from paperbot.bot.digest import start_digest_scheduler
+    from paperbot.bot.readiness import replica_readiness
+    from paperbot.bot.serve import check_tokens, http_server, socket_mode_handler
+    from paperbot.bot.slack_client import build_web_client
+    from paperbot.bot.startup import check_slack
+    from paperbot.bot.state import State
+    from paperbot.retrieval.library import Library
+
+    mode = check_tokens(settings)
+    client = build_web_client(settings)
+    check_slack(client, quiet=not debug)  # a refused token or an unreachable Slack, before loading anything
     state = State.from_settings(settings)
-    app = build_app(settings, library, state)
+    library = Library(settings, writer="paperbot serve (/paper add)")
+    library.searcher.refresh()  # load the index now, not on the first question
+    app = build_app(settings, library, state, client=client)
+    library.follow_changes()  # and take in what other processes add as they add it
     start_digest_scheduler(settings, library, state, state.engine, app.client)
     if mode == "socket":
         click.echo("paperbot: Socket Mode")
-        socket_mode_handler(app, settings).start()
-        return
+        socket_mode_handler(app, settings).start()  # blocks while connected; a refused app token raises here
+        return None
     server = http_server(app, settings, host, settings.port, replica_readiness(library, state))
     click.echo(f"paperbot: HTTP mode on {host}:{server.server_port} (/slack/events, /healthz, /readyz)")
-    server.serve_forever()
+    return server
 
 
 @click.command()

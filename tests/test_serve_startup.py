@@ -1,0 +1,144 @@
+"""`paperbot serve` as a process: each start-up failure is at most a few lines naming the cause and
+the setting to check, without a traceback or a secret; `--debug` shows the traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests import sandbox
+from tests.paper_slack_harness import start_fake_slack
+
+BOT_TOKEN = "xoxb-1234-very-secret-bot-token"
+SIGNING_SECRET = "signing-secret-never-shown"
+DB_PASSWORD = "pg-password-never-shown"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens there once the probe is closed
+
+
+def _serve(data_dir: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOT_", "SLACK_"))}
+    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, PAPERBOT_DATA_DIR=str(data_dir),
+               PAPERBOT_PORT=str(_closed_port()))
+    env.update(settings)
+    return subprocess.run([sys.executable, "-m", "paperbot.bot.cli", "serve", "--host", "127.0.0.1", *args],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def _assert_short_failure(result: subprocess.CompletedProcess, setting: str) -> str:
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert len(output.strip().splitlines()) <= 4, output
+    assert "Traceback" not in output
+    for secret in (BOT_TOKEN, SIGNING_SECRET, DB_PASSWORD):
+        assert secret not in output
+    assert setting in output, output
+    return output
+
+
+class _RefusingSlack(BaseHTTPRequestHandler):
+    """A Slack Web API that refuses the bot token, as Slack does for a revoked or mistyped one."""
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"ok": False, "error": "invalid_auth"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def slack_url():
+    """A fake Slack that answers auth.test with ok (the failure under test is elsewhere)."""
+    fake, server = start_fake_slack()
+    yield f"http://127.0.0.1:{server.server_port}/api/"
+    server.shutdown()
+
+
+def test_slack_unreachable(tmp_path):
+    url = f"http://127.0.0.1:{_closed_port()}/api/"
+    output = _assert_short_failure(_serve(tmp_path / "data", PAPERBOT_SLACK_API_URL=url), "PAPERBOT_SLACK_API_URL")
+    assert output.strip() == (f"Error: cannot reach Slack's Web API at {url} ([Errno 111] Connection refused): "
+                              "check the network, or PAPERBOT_SLACK_API_URL if it is set")
+
+
+def test_slack_refuses_the_token(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RefusingSlack)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = _serve(tmp_path / "data", PAPERBOT_SLACK_API_URL=f"http://127.0.0.1:{server.server_port}/api/")
+    finally:
+        server.shutdown()
+    output = _assert_short_failure(result, "SLACK_BOT_TOKEN")
+    assert "Slack refused auth.test: invalid_auth" in output
+
+
+def test_chroma_server_down(tmp_path, slack_url):
+    port = _closed_port()
+    result = _serve(tmp_path / "data", PAPERBOT_SLACK_API_URL=slack_url, PAPERBOT_CHROMA__HOST="127.0.0.1",
+                    PAPERBOT_CHROMA__PORT=str(port))
+    output = _assert_short_failure(result, "PAPERBOT_CHROMA__HOST")
+    assert f"cannot reach the Chroma server at 127.0.0.1:{port}" in output
+
+
+def test_postgresql_unreachable_without_showing_its_password(tmp_path, slack_url):
+    port = _closed_port()
+    url = f"postgresql+psycopg://paperbot:{DB_PASSWORD}@127.0.0.1:{port}/paperbot"
+    result = _serve(tmp_path / "data", PAPERBOT_SLACK_API_URL=slack_url, PAPERBOT_DATABASE_URL=url)
+    output = _assert_short_failure(result, "PAPERBOT_DATABASE_URL")
+    assert f"cannot open the state database postgresql+psycopg://paperbot:***@127.0.0.1:{port}/paperbot" in output
+    assert "Connection refused" in output
+
+
+def test_port_in_use(tmp_path, slack_url):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _serve(tmp_path / "data", PAPERBOT_SLACK_API_URL=slack_url, PAPERBOT_PORT=str(port))
+    output = _assert_short_failure(result, "PAPERBOT_PORT")
+    assert f"port {port} is already in use" in output
+
+
+@pytest.mark.skipif(sandbox.read_only_technique() is None,
+                    reason="running as root where user namespaces are not allowed: no read-only mount can be made")
+def test_read_only_data_directory(tmp_path, slack_url):
+    data = tmp_path / "data"
+    data.mkdir()
+    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "PAPERBOT_SLACK_API_URL": slack_url,
+           "PAPERBOT_PORT": str(_closed_port())}
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)  # sandbox.run_read_only passes this process's environment on
+    try:
+        (result,) = sandbox.run_read_only(data, sandbox.paperbot_command("serve", "--host", "127.0.0.1"))
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
+    output = _assert_short_failure(result, "PAPERBOT_DATA_DIR")
+    assert f"{data}" in output
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    url = f"http://127.0.0.1:{_closed_port()}/api/"
+    result = _serve(tmp_path / "data", "--debug", PAPERBOT_SLACK_API_URL=url)
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "Connection refused" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: cannot reach Slack's Web API")
+    assert BOT_TOKEN not in result.stdout + result.stderr
