@@ -6,10 +6,12 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -221,12 +223,41 @@ def test_paper_add_while_an_ingest_writes_says_so_and_keeps_the_summary(adding_a
     assert len(adding_app.library.papers()) == before + 1
 
 
-def test_a_chroma_server_takes_several_writers_without_the_lock(tmp_path):
-    settings = load_settings(data_dir=tmp_path / "data", chroma={"host": "127.0.0.1", "port": 1})
-    library = Library(settings)
-    with library.writing(timeout_s=0):  # no lock file is even made
-        pass
-    assert not (tmp_path / "data" / LOCK_NAME).exists()
+@pytest.fixture
+def chroma_server(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def up() -> bool:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return True
+        except OSError:
+            return False
+
+    _wait_until(up, timeout=60, what="chroma run")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_against_a_chroma_server_writers_do_not_wait_for_each_other(tmp_path, chroma_server):
+    corpus, data = _corpus(tmp_path), tmp_path / "data"
+    holder = WriterLock(data, "paperbot ingest")  # as an embedded writer would hold it
+    holder.acquire()
+    try:
+        env = dict(os.environ, PAPERBOT_CHROMA__HOST="127.0.0.1", PAPERBOT_CHROMA__PORT=str(chroma_server),
+                   PAPERBOT_DATA_DIR=str(data), PAPERBOT_LOG_LEVEL="WARNING")
+        run = subprocess.run([sys.executable, "-m", "paperbot.bot.cli", "ingest", "--quiet", "--no-wait", str(corpus)],
+                             env=env, capture_output=True, text=True, timeout=600, check=False)
+    finally:
+        holder.release()
+    assert run.returncode == 0, run.stderr
+    assert _report(run.stdout)["new"] == 3 and "waiting" not in run.stderr
 
 
 def test_a_bounded_wait_gives_up_naming_the_holder(tmp_path):
