@@ -11,6 +11,8 @@ from __future__ import annotations
 import errno
 import logging
 import urllib.error
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -26,21 +28,33 @@ class SlackUnreachable(Exception):
     """Slack's Web API could not be reached at all (connection refused, DNS, TLS, timeout)."""
 
 
-def check_slack(client: WebClient, *, quiet: bool = True) -> None:
-    """Ask Slack who the bot token belongs to: a refused token is a SlackApiError, no answer SlackUnreachable.
+class _NoSlackLibraries(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith(("slack_sdk", "slack_bolt"))
 
-    ``quiet``: slack-sdk's own lines about each failed attempt and retry are left out; the failure
-    is reported once, by the caller."""
-    sdk_log = logging.getLogger("slack_sdk")
-    level = sdk_log.level
-    if quiet:
-        sdk_log.setLevel(logging.CRITICAL)
+
+@contextmanager
+def quiet_slack_logs(quiet: bool = True) -> Iterator[None]:
+    """Leave out slack-sdk's and Bolt's own lines about each failed attempt and retry while starting:
+    a failure is reported once, by `explain`."""
+    handlers = logging.getLogger().handlers if quiet else []
+    dropped = _NoSlackLibraries()
+    for handler in handlers:
+        handler.addFilter(dropped)
     try:
-        client.auth_test()
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(dropped)
+
+
+def check_slack(client: WebClient, *, quiet: bool = True) -> None:
+    """Ask Slack who the bot token belongs to: a refused token is a SlackApiError, no answer SlackUnreachable."""
+    try:
+        with quiet_slack_logs(quiet):
+            client.auth_test()
     except (urllib.error.URLError, OSError) as exc:
         raise SlackUnreachable(getattr(exc, "reason", None) or exc) from exc
-    finally:
-        sdk_log.setLevel(level)
 
 
 def explain(exc: BaseException, settings: Settings) -> str:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -142,3 +143,40 @@ def test_debug_shows_the_traceback(tmp_path):
     assert "Traceback" in result.stderr and "Connection refused" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("Error: cannot reach Slack's Web API")
     assert BOT_TOKEN not in result.stdout + result.stderr
+
+
+APP_TOKEN = "xapp-1-very-secret-app-token"
+
+
+def test_socket_mode_with_a_refused_app_token(tmp_path):
+    fake, server = start_fake_slack()  # answers auth.test, refuses apps.connections.open
+    try:
+        result = _serve(tmp_path / "data", SLACK_APP_TOKEN=APP_TOKEN,
+                        PAPERBOT_SLACK_API_URL=f"http://127.0.0.1:{server.server_port}/api/")
+    finally:
+        server.shutdown()
+    output = _assert_short_failure(result, "SLACK_APP_TOKEN")
+    assert "Slack refused apps.connections.open: no_socket" in output and APP_TOKEN not in output
+
+
+def test_socket_mode_still_connects_and_serves(tmp_path):
+    from tests.fake_socket_mode import FakeSocketMode
+
+    socket_mode = FakeSocketMode()
+    fake, server = start_fake_slack()
+    fake.socket_url = socket_mode.url
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOT_", "SLACK_"))}
+    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN, PAPERBOT_DATA_DIR=str(tmp_path / "data"),
+               PAPERBOT_SLACK_API_URL=f"http://127.0.0.1:{server.server_port}/api/", PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "-m", "paperbot.bot.cli", "serve"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        socket_mode.wait_connected(timeout=120)
+        assert process.stdout.readline().strip() == "paperbot: Socket Mode"
+        time.sleep(1)
+        assert process.poll() is None  # connected, and still serving
+    finally:
+        process.kill()
+        process.communicate(timeout=30)
+        socket_mode.close()
+        server.shutdown()

@@ -26,23 +26,24 @@ def serve(ctx: click.Context, host: str, debug: bool) -> None:
 
     settings = get_settings(ctx)
     try:
-        server = _start(settings, host, debug=debug or settings.log_level == "DEBUG")
+        run = _start(settings, host, debug=debug or settings.log_level == "DEBUG")
     except Exception as exc:
         if debug or settings.log_level == "DEBUG":
             click.echo(traceback.format_exc(), err=True)
         raise click.ClickException(explain(exc, settings)) from None
-    if server is not None:
-        server.serve_forever()
+    run()
 
 
 def _start(settings, host: str, *, debug: bool):
-    """Everything serving needs, checked in order of cost; the HTTP server to run (None: Socket Mode ran)."""
+    """Everything serving needs, checked in order of cost; returns what serves until the process ends."""
+    import threading
+
     from paperbot.bot.app import build_app
     from paperbot.bot.digest import start_digest_scheduler
     from paperbot.bot.readiness import replica_readiness
     from paperbot.bot.serve import check_tokens, http_server, socket_mode_handler
     from paperbot.bot.slack_client import build_web_client
-    from paperbot.bot.startup import check_slack
+    from paperbot.bot.startup import check_slack, quiet_slack_logs
     from paperbot.bot.state import State
     from paperbot.retrieval.library import Library
 
@@ -56,12 +57,14 @@ def _start(settings, host: str, *, debug: bool):
     library.follow_changes()  # and take in what other processes add as they add it
     start_digest_scheduler(settings, library, state, state.engine, app.client)
     if mode == "socket":
+        handler = socket_mode_handler(app, settings)
+        with quiet_slack_logs(not debug):
+            handler.connect()  # a refused app token raises here; once connected, the client reconnects itself
         click.echo("paperbot: Socket Mode")
-        socket_mode_handler(app, settings).start()  # blocks while connected; a refused app token raises here
-        return None
+        return threading.Event().wait  # the connection runs in the client's threads: wait for the process to end
     server = http_server(app, settings, host, settings.port, replica_readiness(library, state))
     click.echo(f"paperbot: HTTP mode on {host}:{server.server_port} (/slack/events, /healthz, /readyz)")
-    return server
+    return server.serve_forever
 
 
 @click.command()
