@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 
@@ -67,7 +68,8 @@ def test_ingest_then_list_a_folder(tmp_path):
     adapters = next(p for p in listed if p["title"] == "Sparse Mixtures of Adapters")
     assert adapters["presenter"] == "Ada" and adapters["authors"] == ["Grace Hopper", "Alan Turing"]
     plain = runner.invoke(main, ["papers"]).output
-    assert "Contrastive Decoding Revisited" in plain and "presented by Ada" in plain and "2 papers." in plain
+    assert "Contrastive Decoding Revisited" in plain and "2 papers." in plain
+    assert re.search(r"^Sparse Mixtures of Adapters +Ada +", plain, re.M)  # title, presenter, date columns
 
 
 def test_prune_and_reindex(tmp_path):
