@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from slack_bolt import App
-from slack_sdk import WebClient
 
 from paperbot.bot import add_paper, assistant, commands, events, feedback, home
 from paperbot.bot.once import claim_deliveries
 from paperbot.bot.replying import Deps
-from paperbot.bot.slack_client import build_web_client
+from paperbot.bot.slack_client import bot_token, configure_web_client
 from paperbot.config import Settings
 
 
-def build_app(settings: Settings, library, state, *, client: WebClient | None = None) -> App:
+def build_app(settings: Settings, library, state) -> App:
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    token = bot_token(settings)
+    # Bolt gets the token and builds its client from it: handed a client of ours instead, it still
+    # reads SLACK_BOT_TOKEN from the environment and warns on every start that the token is unused.
     app = App(
-        client=client or build_web_client(settings),
+        token=token,
         signing_secret=secret,
         # Socket Mode needs no signing secret; HTTP mode refuses to start without one (see serve).
         request_verification_enabled=secret is not None,
+        token_verification_enabled=False,  # checked below, once the client talks to our API URL
     )
+    configure_web_client(app.client, settings)
+    if token:
+        app.client.auth_test()  # a revoked or wrong token stops the start here, not at the first event
     deps = Deps(settings=settings, library=library, state=state)
     app.use(claim_deliveries(state))  # commands, clicks, forms and events run once across replicas
     for surface in (assistant, events, feedback, commands, add_paper, home):

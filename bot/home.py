@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from slack_bolt import App
@@ -14,11 +13,11 @@ from paperbot.retrieval.tldr import tldr
 from paperbot.retrieval.types import Paper
 
 LATEST_SHOWN = 8
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def home_view(papers: list[Paper]) -> dict:
-    latest = sorted(papers, key=lambda p: p.added or _EPOCH, reverse=True)[:LATEST_SHOWN]
+    # Additions are the papers that came after the library was set up: the first ingest's have no `added`.
+    latest = sorted((p for p in papers if p.added), key=lambda p: p.added, reverse=True)[:LATEST_SHOWN]
     sources = len({p.source for p in papers})
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "paperbot: your reading group's papers"}},
@@ -31,7 +30,8 @@ def home_view(papers: list[Paper]) -> dict:
         by = f" by {escape(paper.added_by)}" if paper.added_by else ""
         blocks.append(_section(f"*{link(paper.url, paper.title)}*{added}{by}\n{escape(tldr(paper))}"))
     if not latest:
-        blocks.append(_section("Nothing yet: add a summary with `/paper add` or run `paperbot ingest`."))
+        blocks.append(_section("Nothing added since the library was set up: add a summary with `/paper add` "
+                               "or run `paperbot ingest`."))
     blocks += [
         {"type": "divider"},
         _section(

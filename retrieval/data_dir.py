@@ -11,6 +11,7 @@ import errno
 import logging
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,29 @@ OPEN_ROOM = 1024 * 1024  # free space an index needs to be opened for writing
 WRITE_ROOM = 16 * 1024 * 1024  # free space below which a failed write is put down to a full disk
 
 
-def unwritable_reason(path: Path, room: int = OPEN_ROOM) -> str | None:
+@dataclass(frozen=True)
+class Unwritable:
+    """Why a directory cannot be written, and what a person does about it (a full disk and a
+    read-only or forbidden directory call for different fixes)."""
+
+    why: str
+    remedy: str
+
+    def __str__(self) -> str:
+        return self.why
+
+
+_FULL = "free some space on that disk"
+_REMEDIES = {
+    errno.EROFS: "mount it read-write",
+    errno.EACCES: "give this user write access to it",
+    errno.EPERM: "give this user write access to it",
+    errno.ENOSPC: _FULL,
+    errno.EDQUOT: _FULL,
+}
+
+
+def unwritable_reason(path: Path, room: int = OPEN_ROOM) -> Unwritable | None:
     """Why nothing can be written under ``path`` (created if missing), or None if it can be.
 
     ``room`` is the free space that counts as enough: a database write needs its pages and a
@@ -32,10 +55,10 @@ def unwritable_reason(path: Path, room: int = OPEN_ROOM) -> str | None:
             probe.write(b"\0" * _PROBE_BYTES)
             probe.flush()
     except OSError as error:
-        return describe(error)
+        return Unwritable(describe(error), _REMEDIES.get(error.errno, "make it writable"))
     free = shutil.disk_usage(path).free
     if free < room:
-        return f"no space left on the device ({free / 1e6:.1f} MB free)"
+        return Unwritable(f"no space left on the device ({free / 1e6:.1f} MB free)", _FULL)
     return None
 
 
@@ -50,10 +73,10 @@ def describe(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def write_refused(path: Path, reason: str) -> str:
+def write_refused(path: Path, reason: Unwritable) -> str:
     """The one line a command that must write the index prints when it cannot."""
-    return (f"cannot write the index in {path}: {reason}; free some space or make it writable, or point "
-            "PAPERBOT_DATA_DIR at a directory that is (nothing already indexed is lost)")
+    return (f"cannot write the index in {path}: {reason.why}; {reason.remedy}, or point "
+            "PAPERBOT_DATA_DIR at another directory (nothing already indexed is lost)")
 
 
 class NoRoomForCopy(Exception):

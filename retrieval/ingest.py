@@ -238,17 +238,23 @@ def _index(library: Library, papers: list[Paper], progress: bool, report: Ingest
     return failed
 
 
-def _to_index(library: Library, papers: list[Paper], damaged: set[str], report: IngestReport) -> list[Paper]:
-    """The papers that are new or changed, with their `added` kept from the index."""
+def _to_index(library: Library, papers: list[Paper], damaged: set[str], report: IngestReport,
+              *, first_ingest: bool) -> list[Paper]:
+    """The papers that are new or changed, with their `added` kept from the index.
+
+    A paper new to the index was added now, unless its source says when, or unless this is the
+    index's first ingest: those papers are the library as it was set up, not news (no `added`).
+    A changed paper keeps the `added` it had.
+    """
     existing = library.store.catalog_entries(p.id for p in papers)
-    now = datetime.now(UTC)
+    now = None if first_ingest else datetime.now(UTC)
     changed = []
     for paper in papers:
         old = existing.get(paper.id)
         if old is not None and old.content_hash == paper.content_hash and paper.id not in damaged:
             report.unchanged += 1
             continue
-        added = paper.added or (old.added if old else None) or now
+        added = paper.added or (old.added if old else now)
         changed.append(replace(paper, added=added, added_by=paper.added_by or (old.added_by if old else None)))
         (report.updated if old else report.added).append(paper.id)
     return changed
@@ -264,11 +270,13 @@ def ingest(library: Library, paths: Sequence[Path], *, prune: bool = False, prog
     damaged = store.repair()  # what an interrupted run left behind
     store.ensure_title_keys()  # an index from before title keys: now, not in a Slack request
     scan = _scan(library, files, damaged, report, progress)
+    first_ingest = not scan.known and not store.paper_ids()
     report.unchanged += len(scan.unchanged_ids)
     removing = _removals(library, paths, scan, prune)
     accepted = _without_duplicate_titles(library, scan, removing, report)
 
-    unchunked = _index(library, _to_index(library, accepted, damaged, report), progress, report)
+    unchunked = _index(library, _to_index(library, accepted, damaged, report, first_ingest=first_ingest),
+                       progress, report)
     accepted_ids = {paper.id for paper in accepted} - unchunked
     records = list(scan.touched)
     for read in scan.read:

@@ -95,7 +95,7 @@ class LookupIndex:
 
     def find(self, papers: Mapping[str, Paper], query: str, *, limit: int = 5,
              nearest: NearestPapers | None = None) -> list[LookupHit]:
-        words = [w for w in content_words(query) if len(w) > 1]  # a lone letter matches every summary
+        words = lookup_words(query)
         if not words or not papers:
             return []
         similarity = self._titles.similarity(words)
@@ -164,6 +164,11 @@ class LookupIndex:
         if nearest is None:
             return lexical
         return {i: 0.5 * lexical.get(i, 0.0) + 0.5 * dense.get(i, 0.0) for i in set(lexical) | set(dense)}
+
+
+def lookup_words(query: str) -> list[str]:
+    """The words of a (markup-free) query that a lookup matches on; none: there is nothing to look up."""
+    return [w for w in content_words(query) if len(w) > 1]  # a lone letter matches every summary
 
 
 def _catalog_rank(paper: Paper) -> tuple:

@@ -129,6 +129,7 @@ def _paper_metadata(paper: Paper, chunk_count: int) -> dict[str, Any]:
         "title": paper.title, "authors": _AUTHORS_SEPARATOR.join(paper.authors), "presenter": paper.presenter or "",
         "url": paper.url or "", "source": paper.source, "header": paper.header,
         "added": paper.added.isoformat() if paper.added else "", "added_by": paper.added_by or "",
+        "date": paper.date.isoformat() if paper.date else "",
         "path": paper.path or "", "line": paper.line or 0, "content_hash": paper.content_hash,
         "chunks": chunk_count,  # lets the next ingest spot a paper whose chunks were lost half-way
         "title_key": title_key(paper.title),  # duplicate titles are one indexed lookup
@@ -152,6 +153,7 @@ def _paper_from_record(paper_id: str, document: str, meta: dict[str, Any]) -> Pa
         authors=tuple(a for a in (meta.get("authors") or "").split(_AUTHORS_SEPARATOR) if a),
         presenter=meta.get("presenter") or None, url=meta.get("url") or None, header=header,
         added=datetime.fromisoformat(meta["added"]) if meta.get("added") else None,
+        date=datetime.fromisoformat(meta["date"]) if meta.get("date") else None,
         added_by=meta.get("added_by") or None, path=meta.get("path") or None, line=meta.get("line") or None,
     )
 

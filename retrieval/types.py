@@ -34,7 +34,10 @@ class Paper:
     presenter: str | None = None
     url: str | None = None
     header: str = ""  # verbatim lines before the body (title, authors, presenter), if any
-    added: datetime | None = None  # when it entered the corpus; set at ingest if the source has none
+    # When it entered this index; None for the papers of the index's first ingest (the library as it
+    # was set up: not news) unless their source says when they were added.
+    added: datetime | None = None
+    date: datetime | None = None  # the source's own date: when the paper was presented or published
     added_by: str | None = None
     path: str | None = None  # file it was loaded from, for --prune
     line: int | None = None  # first line of the paper in that file
@@ -43,6 +46,8 @@ class Paper:
     def content_hash(self) -> str:
         """Changes whenever anything users can see of the paper changes."""
         parts = [self.title, "\x1f".join(self.authors), self.presenter or "", self.url or "", self.header, self.text]
+        if self.date:  # only when set, so the hashes of undated papers stay as they were
+            parts.append(self.date.isoformat())
         return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
     @property

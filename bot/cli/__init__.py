@@ -33,9 +33,9 @@ def get_settings(ctx: click.Context) -> Settings:
 
 
 def _register_commands() -> None:
-    from paperbot.bot.cli import ask, corpus, digest, serve
+    from paperbot.bot.cli import ask, catalog, corpus, digest, serve
 
-    for module in (corpus, ask, serve, digest):
+    for module in (corpus, catalog, ask, serve, digest):
         module.register(main)
 
 

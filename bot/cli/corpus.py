@@ -1,19 +1,12 @@
-"""`paperbot ingest` and `paperbot papers`: build the index and list what it holds."""
+"""`paperbot ingest`: build the index."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from paperbot.bot.cli import get_settings
-
-
-def _library(ctx: click.Context):
-    from paperbot.retrieval.library import Library
-
-    return Library(get_settings(ctx))
 
 
 @click.command()
@@ -66,33 +59,5 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bo
                                    "everything else was.")
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="A JSON array: id, title, authors, presenter, source, added.")
-@click.pass_context
-def papers(ctx: click.Context, as_json: bool) -> None:
-    """List the papers in the index."""
-    from paperbot.retrieval.store import StoreError
-
-    try:
-        found = _library(ctx).catalog()
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-    if as_json:
-        click.echo(json.dumps([
-            {"id": p.id, "title": p.title, "authors": list(p.authors), "presenter": p.presenter,
-             "source": p.source, "added": p.added.isoformat() if p.added else None}
-            for p in found
-        ], ensure_ascii=False, indent=2))
-        return
-    if not found:
-        click.echo("No papers yet: run `paperbot ingest`.")
-        return
-    for p in found:
-        who = f" — presented by {p.presenter}" if p.presenter else ""
-        click.echo(f"{p.id}  {p.title}  [{p.source}]{who}")
-    click.echo(f"{len(found)} papers.")
-
-
 def register(cli: click.Group) -> None:
     cli.add_command(ingest)
-    cli.add_command(papers)

@@ -86,6 +86,7 @@ def make_paper(
     authors: tuple[str, ...] = (),
     presenter: str | None = None,
     url: str | None = None,
+    date: datetime | None = None,
     added: datetime | None = None,
     added_by: str | None = None,
 ) -> Paper:
@@ -99,6 +100,7 @@ def make_paper(
         presenter=presenter or None,
         url=url,
         header=header,
+        date=date,
         added=added,
         added_by=added_by,
         path=str(path),

@@ -12,7 +12,8 @@ import yaml
 from paperbot.retrieval.loaders.common import optional_text, parse_added, split_authors
 from paperbot.retrieval.loaders.errors import CorpusFormatError
 
-FIELDS = ("title", "authors", "presenter", "url", "added", "added_by")
+FIELDS = ("title", "authors", "presenter", "url", "date", "added", "added_by")
+DATE_FIELDS = ("date", "added")
 TEXT_FIELDS = ("title", "presenter", "url", "added_by")
 
 # libyaml's parser when PyYAML was built with it (about ten times faster), else the pure-Python one.
@@ -43,6 +44,7 @@ class PaperMetadata:
     authors: tuple[str, ...] | None = None
     presenter: str | None = None
     url: str | None = None
+    date: datetime | None = None
     added: datetime | None = None
     added_by: str | None = None
 
@@ -84,12 +86,13 @@ def read_metadata(
     problems: list[tuple[int | None, str]] = []
     for key in sorted(str(k) for k in data if k not in FIELDS and k not in extra_keys):
         problems.append((lines.get(key, line), f"unknown metadata key {key!r} (allowed: {', '.join(FIELDS + extra_keys)})"))
-    added = None
-    try:
-        added = parse_added(data.get("added"))
-    except ValueError as error:
-        problems.append((lines.get("added", line),
-                         f"bad `added` value {data.get('added')!r}: {error} (expected a date such as 2024-02-29)"))
+    dates: dict[str, datetime | None] = {}
+    for name in DATE_FIELDS:
+        try:
+            dates[name] = parse_added(data.get(name))
+        except ValueError as error:
+            problems.append((lines.get(name, line),
+                             f"bad `{name}` value {data.get(name)!r}: {error} (expected a date such as 2024-02-29)"))
     for name in TEXT_FIELDS:
         value = data.get(name)
         if value is not None and not isinstance(value, str):
@@ -111,7 +114,8 @@ def read_metadata(
         authors=split_authors(authors) if authors is not None else None,
         presenter=optional_text(data.get("presenter")),
         url=optional_text(data.get("url")),
-        added=added,
+        date=dates.get("date"),
+        added=dates.get("added"),
         added_by=optional_text(data.get("added_by")),
     )
 

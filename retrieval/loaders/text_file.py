@@ -1,7 +1,7 @@
 """Generic text / markdown files: one paper each, with optional YAML front matter.
 
-Front matter keys: title, authors (list or comma string), presenter, url, added (date or
-datetime), added_by. Without a title, the first markdown heading or first line is the title.
+Front matter keys: title, authors (list or comma string), presenter, url, date (when the paper
+was presented or published), added (when it entered the corpus; date or datetime), added_by. Without a title, the first markdown heading or first line is the title.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def parse_text_file(text: str, path: Path) -> list[Paper]:
             authors=metadata.authors or (),
             presenter=metadata.presenter,
             url=metadata.url,
+            date=metadata.date,
             added=metadata.added,
             added_by=metadata.added_by,
         )
