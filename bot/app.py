@@ -11,7 +11,9 @@ from paperbot.bot.slack_client import bot_token, configure_web_client
 from paperbot.config import Settings
 
 
-def build_app(settings: Settings, library, state) -> App:
+def build_app(settings: Settings, library, state, *, check_token: bool = True) -> App:
+    """The app with every surface registered; ``check_token=False`` when the caller has just
+    asked Slack about the token itself (`paperbot serve` does, before loading the index)."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     token = bot_token(settings)
     # Bolt gets the token and builds its client from it: handed a client of ours instead, it still
@@ -24,7 +26,7 @@ def build_app(settings: Settings, library, state) -> App:
         token_verification_enabled=False,  # checked below, once the client talks to our API URL
     )
     configure_web_client(app.client, settings)
-    if token:
+    if token and check_token:
         app.client.auth_test()  # a revoked or wrong token stops the start here, not at the first event
     deps = Deps(settings=settings, library=library, state=state)
     app.use(claim_deliveries(state))  # commands, clicks, forms and events run once across replicas

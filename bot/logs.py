@@ -17,15 +17,8 @@ _PAYLOAD_LOGGERS = ("slack_bolt", "slack_sdk")
 _QUIET = {"alembic": logging.WARNING, "pypdf": logging.ERROR}
 
 
-# Bolt warns that the token in SLACK_BOT_TOKEN is unused whenever it is given a client: paperbot's
-# client carries that same token, so the warning is noise on every start.
-_NOISE = ("As you gave `client` as well, `token` will be unused.",)
-
-
 class NoSlackPayloads(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.startswith("slack_bolt") and record.getMessage() in _NOISE:
-            return False
         return record.levelno >= logging.INFO or not record.name.startswith(_PAYLOAD_LOGGERS)
 
 

@@ -53,7 +53,7 @@ def _start(settings, host: str, *, debug: bool):
     state = State.from_settings(settings)
     library = Library(settings, writer="paperbot serve (/paper add)")
     library.searcher.refresh()  # load the index now, not on the first question
-    app = build_app(settings, library, state, client=client)
+    app = build_app(settings, library, state, check_token=False)  # checked above
     library.follow_changes()  # and take in what other processes add as they add it
     start_digest_scheduler(settings, library, state, state.engine, app.client)
     if mode == "socket":
