@@ -21,11 +21,18 @@ from typing import TYPE_CHECKING
 from paperbot.prompts import is_cannot_answer
 from paperbot.retrieval.answerers.base import AnswererUnavailable, ClaimChecker, Draft, Evidence, written
 from paperbot.retrieval.answerers.local import LocalAnswerer
-from paperbot.retrieval.catalog_answers import catalog_answer
+from paperbot.retrieval.catalog_answers import catalog_answer, nobody_of_ours
 from paperbot.retrieval.citations import cite, collapse
 from paperbot.retrieval.deadline import Deadline
 from paperbot.retrieval.model_answers import model_answer
-from paperbot.retrieval.question_text import clean_question, ordinal_index, refers_to_person
+from paperbot.retrieval.question_text import (
+    asks_who,
+    asks_whether,
+    clean_question,
+    name_asked_about,
+    ordinal_index,
+    refers_to_person,
+)
 from paperbot.retrieval.question_parts import join_answers, split_parts
 from paperbot.retrieval.search import SearchResult
 from paperbot.retrieval.source_lists import named_source, source_list
@@ -185,17 +192,21 @@ def _catalog_papers(library: "Library", q: Question, people: Sequence[str], prev
         return list(q.mentions.papers)
     name_words = set(q.mentions.name_words)
     rest = " ".join(w for w in q.text.split() if w.lower().strip("?,.!'\"") not in name_words)
+    # A title run together and cut short reads as the title once spelled out ("batchnorm").
+    spelled = index.mentions.find(index.correct_spelling(rest), index.papers).papers
+    if spelled:
+        return list(spelled)
     focus = _focus(q.text, previous)
     found = library.searcher.search(rest, embedding=None if name_words else q.embedding.tolist(),
                                     paper_ids=focus or None)
     ranked = [h.paper.id for h in found.hits] if focus else found.ranked_papers()
     if not ranked:
         return []
-    if not people or focus:
+    if focus:
         return [index.papers[ranked[0]]]
-    # With people named, a paper counts as named only if the rest of the question has a word of its
-    # title that singles it out ("did hongbo present muzero?"), not "is there a david silver paper in
-    # our list?" (a word of some summary is not a name for that paper).
+    # Otherwise a paper counts as named only if the rest of the question has a word that singles it
+    # out ("did hongbo present muzero?", "who wrote deeplabv3+?"), not "is there a david silver paper
+    # in our list?" (a word of some summary is not a name for that paper).
     best = ranked[0]
     title = set(index.stems(index.paper_heading(index.papers[best]), joined=True))
     summary = index.paper_stems.get(best, ())
@@ -228,21 +239,30 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     # questions does): "tl;dr reformer" is a question about Reformer.
     if route == "chitchat" and not followup and not mentions.papers:
         return Answer(question=question, answer=CHITCHAT_ANSWER, abstained=True), None
-    source = named_source(text, index.source_counts) if route in ("topic_list", "catalog") else None
-    if source is not None:  # "list every paper from the reading-group blog"
+    # "list every paper from the reading-group blog"; not "who presented muzero in reading group?"
+    lists_source = route in ("topic_list", "catalog") and not mentions.people and not mentions.papers and not asks_who(text)
+    source = named_source(text, index.source_counts) if lists_source else None
+    if source is not None:
         return source_list(question, source, papers.values()), None
     if route == "catalog":
         carried = not mentions.people and followup and refers_to_person(text)  # "what else did she present?"
         people = previous_people if carried else mentions.people
-        if not people and not mentions.papers and not followup and models.off_corpus(q, index, library.sentences)[0]:
-            # Nobody we know and no paper of ours: "anything by yann lecun?" is not about our papers.
-            return _abstention(question, "none of our summaries covers this", _suggestions(result, papers)), None
         named = list(mentions.papers) if carried else _catalog_papers(library, q, people, previous if followup else [])
+        if not people and not named and not followup:
+            # Nobody we know and no paper of ours singled out: "anything by yann lecun?" gets a plain no;
+            # another question is about our papers unless the off-corpus decision says otherwise.
+            stranger = name_asked_about(text) if asks_whether(text) else None
+            if stranger:
+                return nobody_of_ours(question, stranger), None
+            if models.off_corpus(q, index, library.sentences)[0]:
+                return _abstention(question, "none of our summaries covers this", _suggestions(result, papers)), None
+            ranked = result.ranked_papers()
+            named = [papers[ranked[0]]] if ranked else []
         if people or named:
             answer = catalog_answer(question, people, named, index.mentions.papers_of(people, papers),
-                                    models.asked_field(q))
+                                    models.asked_field(q), whether=asks_whether(text))
             if answer.answer:
-                answer.paper_ids = [p.id for p in named] or [c.paper_id for c in answer.citations]
+                answer.paper_ids = [p.id for p in named] or answer.paper_ids
                 return answer, None
 
     if followup:

@@ -39,6 +39,11 @@ class _Writer:
         self.asked = asked
         self.lines: list[str] = []
         self.citations: list[Citation] = []
+        self.papers: list[str] = []  # the papers the answer speaks of, in order
+
+    def about(self, paper: Paper) -> None:
+        if paper.id not in self.papers:
+            self.papers.append(paper.id)
 
     def cite(self, paper: Paper, label: str) -> str:
         quoted = header_line(paper, label)
@@ -52,6 +57,7 @@ class _Writer:
 
     def paper_people(self, paper: Paper) -> bool:
         """Who wrote and presented the paper; False when the catalog records neither."""
+        self.about(paper)
         parts = []
         for field in (("presenter", "authors") if self.asked == "presenter" else ("authors", "presenter")):
             if field == "authors" and paper.authors:
@@ -61,6 +67,13 @@ class _Writer:
         if not parts:
             self.lines.append(f"Our summary of “{paper.title}” doesn't record who wrote or presented it.")
             return False
+        # The field asked for comes first, even when all there is to say is that it isn't recorded.
+        if self.asked == "presenter" and not paper.presenter:
+            self.lines.append(f"Our notes don't say who presented “{paper.title}”; it {parts[0]}.")
+            return True
+        if self.asked == "authors" and not paper.authors:
+            self.lines.append(f"Our summary of “{paper.title}” doesn't record its authors; it {parts[0]}.")
+            return True
         line = f"“{paper.title}” " + " and ".join(parts) + "."
         if not paper.authors:
             line += " Its authors aren't recorded."
@@ -72,6 +85,8 @@ class _Writer:
     def person_papers(self, person: str, papers: Sequence[Paper]) -> None:
         presented = [p for p in papers if p.presenter == person]
         written = [p for p in papers if person in p.authors]
+        for paper in (*presented, *written):
+            self.about(paper)
         if presented:
             items = "; ".join(f"“{p.title}”{self.cite(p, 'presenter')}" for p in presented)
             self.lines.append(f"{person} presented {len(presented)} of our papers: {items}." if len(presented) > 1
@@ -82,6 +97,7 @@ class _Writer:
                               else f"{person} is an author of one of our papers: {items}.")
 
     def person_and_paper(self, person: str, paper: Paper) -> None:
+        self.about(paper)
         roles = []
         if paper.presenter == person:
             roles.append(f"presented it{self.cite(paper, 'presenter')}")
@@ -95,8 +111,9 @@ class _Writer:
 
 
 def catalog_answer(question: str, people: Sequence[str], named: Sequence[Paper], all_papers: Sequence[Paper],
-                   asked: str = "authors") -> Answer:
-    """The catalog's answer about the named people and/or papers; ``asked`` field first."""
+                   asked: str = "authors", *, whether: bool = False) -> Answer:
+    """The catalog's answer about the named people and/or papers; ``asked`` field first.
+    ``whether``: the question asks for a yes or a no ("david silver paper in our list?")."""
     writer = _Writer(asked)
     recorded = True
     if people and named:
@@ -106,7 +123,16 @@ def catalog_answer(question: str, people: Sequence[str], named: Sequence[Paper],
     elif people:
         for person in people:
             writer.person_papers(person, all_papers)
+        if whether and writer.lines:
+            writer.lines[0] = "Yes: " + writer.lines[0]
     else:
         recorded = any([writer.paper_people(paper) for paper in named[:3]])
     return Answer(question=question, answer="\n".join(writer.lines), abstained=not recorded,
-                  citations=writer.citations)
+                  citations=writer.citations, paper_ids=writer.papers)
+
+
+def nobody_of_ours(question: str, name: str) -> Answer:
+    """A plain no for a person none of our papers names ("anything by geoffrey hinton?")."""
+    shown = " ".join("-".join(p[:1].upper() + p[1:] for p in w.split("-")) for w in name.split())
+    return Answer(question=question, answer=f"No: none of our papers is by {shown}, as author or presenter, "
+                                            "as far as our notes record.", abstained=False)

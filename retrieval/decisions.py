@@ -21,6 +21,7 @@ from paperbot.retrieval.reader import Reader, Reading
 from paperbot.retrieval.sentences import SentenceIndex
 from paperbot.retrieval.signals import (
     Question,
+    catalog_field_features,
     followup_features,
     off_corpus_features,
     route_features,
@@ -56,7 +57,7 @@ class DecisionModels:
 
     def asked_field(self, q: Question) -> str:
         """Which catalog field a question about a paper's people asks for: authors or presenter."""
-        probs = self.models["catalog_field"].probabilities(route_features(q))
+        probs = self.models["catalog_field"].probabilities(catalog_field_features(q))
         return max(probs, key=probs.get)
 
     def off_corpus(self, q: Question, index: CorpusIndex, sentences: SentenceIndex) -> tuple[bool, float]:

@@ -23,10 +23,12 @@ from paperbot.retrieval.linear_model import LinearModel, fit_linear_model
 from paperbot.retrieval.reader import READING_FEATURES
 from paperbot.retrieval.reader_fitting import fit_reader_and_readings, reader_items
 from paperbot.retrieval.signals import (
+    CATALOG_FIELD_FEATURES,
     FOLLOWUP_FEATURES,
     OFF_CORPUS_FEATURES,
     ROUTE_FEATURES,
     TOPIC_MEMBER_FEATURES,
+    catalog_field_features,
     followup_features,
     off_corpus_features,
     route_features,
@@ -73,13 +75,13 @@ def build_examples(library: "Library", singles: Sequence[Labelled], conversation
            "off_corpus": Examples([], [], [], OFF_CORPUS_FEATURES),
            "topic_member": Examples([], [], [], TOPIC_MEMBER_FEATURES),
            "followup": Examples([], [], [], FOLLOWUP_FEATURES),
-           "catalog_field": Examples([], [], [], ("embedding", *ROUTE_FEATURES))}
+           "catalog_field": Examples([], [], [], CATALOG_FIELD_FEATURES)}
     known = set(index.papers)
 
     def standalone(item: Labelled, q) -> None:
         out["route"].add(route_features(q), ROUTE_OF_TYPE[item.type], item.id)
         if item.type == "catalog" and item.field in ("authors", "presenter"):
-            out["catalog_field"].add(route_features(q), item.field, item.id)
+            out["catalog_field"].add(catalog_field_features(q), item.field, item.id)
         # Near misses may be refused either way; topic lists are refused when no paper is a member.
         if item.type in ("single", "off_corpus"):
             out["off_corpus"].add(off_corpus_features(q, index, sentences), "off" if item.type == "off_corpus" else "in", item.id)

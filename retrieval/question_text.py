@@ -59,6 +59,42 @@ def refers_to_person(text: str) -> bool:
     return any(t in PERSONAL_PRONOUNS for t in tokens(text))
 
 
+# Asking whether something holds, as people put it about our list ("anything by X?", "X wrote Y, right?").
+_WHETHER = re.compile(
+    r"^(?:so\s+)?(?:does|do|did|is|are|was|were|has|have|can|could)\b|\b(?:right|correct|yes|true)\s*\?*\s*$|"
+    r"\bany(?:thing|one|body)?\s+(?:\w+\s+)?(?:by|from)\b|\bin (?:our|the) (?:list|papers|library|reading list)\b|"
+    r"^\W*(?:hay|gibt es|y a-t-il|est-ce que?|c'est)\b|\bis there\b", re.I)
+# The name after "by" in "anything by geoffrey hinton in our list?", up to the next plain word.
+_BY_NAME = re.compile(r"\b(?:by|from|von|de|di|par)\s+([^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){0,2})", re.I)
+_NOT_NAME = frozenset("""in on at our the a an list papers paper library reading group here there yet so far ever
+please pls la el los las le les der die das unserer unserer liste en dans notre nuestra""".split())
+
+
+_WHO = re.compile(r"\b(?:who|whom|whose|wer|qui|quién|quien|chi)\b", re.I)
+
+
+def asks_who(text: str) -> bool:
+    return bool(_WHO.search(text))
+
+
+def asks_whether(text: str) -> bool:
+    """The question asks for a yes or a no ("did X present Y?", "anything by X in our list?")."""
+    return bool(_WHETHER.search(text.strip()))
+
+
+def name_asked_about(text: str) -> str | None:
+    """The person a question asks about by "by NAME", as written ("geoffrey hinton"), if any."""
+    match = _BY_NAME.search(text)
+    if not match:
+        return None
+    words = []
+    for word in match.group(1).split():
+        if word.lower().strip("?.,!") in _NOT_NAME:
+            break
+        words.append(word.strip("?.,!"))
+    return " ".join(words) or None
+
+
 def asks_quantity(text: str) -> bool:
     return bool(_QUANTITY.search(text))
 

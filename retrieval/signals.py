@@ -8,6 +8,7 @@ Each ``*_features`` function returns a fixed-length list of floats, in the order
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -80,6 +81,20 @@ def route_features(q: Question) -> list[float]:
     gist = float(asked_kinds(q.text)["gist"])
     extra += [gist, gist * q.mentions.title_score]  # "tl;dr reformer" asks about a paper, it isn't chatter
     return [*q.embedding.tolist(), *extra]
+
+
+# -- catalog field: who wrote it, or who presented it? ----------------------------------------
+
+CATALOG_FIELD_FEATURES = ("embedding", *ROUTE_FEATURES, "presenting_words", "writing_words")
+# The verbs people use for each field, in the group's languages ("who gave the talk", "wer hat es vorgestellt").
+_PRESENTING = re.compile(r"\b(?:present\w*|talks?|gave|give|giving|speaker|vorgestellt|vorgetragen|pr[ée]sent\w*|"
+                         r"expuso|charla|expos[ée])\b", re.I)
+_WRITING = re.compile(r"\b(?:wr[io]te|writ\w*|authors?\w*|co-?authors?|geschrieben|autor\w*|auteurs?|[ée]crit\w*|"
+                      r"escribi\w*|behind)\b", re.I)
+
+
+def catalog_field_features(q: Question) -> list[float]:
+    return [*route_features(q), float(bool(_PRESENTING.search(q.text))), float(bool(_WRITING.search(q.text)))]
 
 
 # -- off-corpus: is anything in the corpus about this question? -------------------------------
