@@ -70,9 +70,10 @@ def paper_card(paper: Paper, *, matched_on: str | None = None) -> list[dict]:
     ]
 
 
-def added_message(paper: Paper, adder: str, how: str = "") -> tuple[str, list[dict]]:
+def added_message(paper: Paper, adder: str | None, how: str = "") -> tuple[str, list[dict]]:
     """The confirmation in the channel: who added which paper, its card, and buttons to edit or ask."""
-    text = f"{escape(adder)} added “{escape(paper.title)}” to our papers{how}"
+    who = f"{escape(adder)} added" if adder else "Added"  # no name: a user id shown would ping them
+    text = f"{who} “{escape(paper.title)}” to our papers{how}"
     blocks = [context_block(text), *paper_card(paper), {"type": "actions", "elements": [
         {"type": "button", "text": {"type": "plain_text", "text": "Ask about this"}, "action_id": ASK_ABOUT, "value": paper.id},
         {"type": "button", "text": {"type": "plain_text", "text": "Edit"}, "action_id": EDIT_PAPER, "value": paper.id},

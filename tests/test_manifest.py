@@ -112,6 +112,9 @@ def test_manifest_declares_what_the_app_uses(manifest):
     assert usage.startswith("<title") and "ask <question>" in usage
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["unfurl_domains"] == ["arxiv.org"]  # link_shared comes only for these
+    from paperbot.bot.shared_pdfs import SHORTCUT
+
+    assert [(s["type"], s["callback_id"]) for s in manifest["features"]["shortcuts"]] == [("message", SHORTCUT)]
 
 
 # The scope each Web API method the bot calls needs (methods needing none are listed with None).
@@ -127,7 +130,8 @@ SCOPE_OF_METHOD = {
 # Scopes that come with an event subscription or a feature rather than a method call.
 SCOPES_FOR_EVENTS_AND_FEATURES = {"app_mentions:read", "channels:history", "groups:history", "im:history",
                                   "commands", "chat:write.public",
-                                  "links:read"}  # link_shared
+                                  "links:read",  # link_shared
+                                  "files:read"}  # downloading a shared PDF from its url_private_download
 
 
 def _methods_called() -> set[str]:
