@@ -11,7 +11,7 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from paperbot.bot.arxiv_papers import ADD_FROM_ARXIV
@@ -87,7 +87,7 @@ def register(app: App, deps: Any) -> None:
     unfurls = Unfurls(deps)
 
     @app.event("link_shared")
-    def on_link_shared(event: dict, client: WebClient, context: BoltContext) -> None:
+    def on_link_shared(event: dict, client: WebClient) -> None:
         allowed = deps.settings.slack.allowed_channels
         if allowed and event.get("channel") not in allowed:
             return

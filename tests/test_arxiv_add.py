@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -161,7 +162,7 @@ def test_not_an_id_is_a_usage_error():
 
 def test_requests_from_one_process_are_spaced(arxiv):
     spacing = 0.4
-    client = ArxivClient(arxiv_url(arxiv), spacing=RequestSpacing(spacing))
+    client = ArxivClient(os.environ["PAPERBOT_ARXIV__API_URL"], spacing=RequestSpacing(spacing))
     for _ in range(3):
         client.fetch(ArxivId("2405.01234"))
     times = [at for at, _ in arxiv.requests]
@@ -178,8 +179,3 @@ def test_spacing_waits_only_for_what_is_left():
     spacing.wait()
     assert slept == [2.0]
 
-
-def arxiv_url(fake) -> str:
-    import os
-
-    return os.environ["PAPERBOT_ARXIV__API_URL"]

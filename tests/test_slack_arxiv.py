@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.fake_arxiv import ArxivPaper, start_fake_arxiv
+from tests.fake_arxiv import start_fake_arxiv
 from tests.paper_slack_harness import make_bot, send_command, send_interaction  # noqa: F401 (fixture)
 from tests.test_arxiv_add import SPARSE_MOE
 
