@@ -41,17 +41,23 @@ TITLE, AUTHORS, LINK, PRESENTER, SUMMARY = "title", "authors", "link", "presente
 MAX_SUMMARY_CHARS = 3000  # Slack's limit for a multi-line text input
 
 
-def add_paper_view(channel_id: str | None) -> dict:
-    def field(block_id: str, label: str, *, optional: bool = False, multiline: bool = False,
-              placeholder: str = "", element_type: str = "plain_text_input", max_length: int = 300) -> dict:
-        element: dict = {"type": element_type, "action_id": block_id}
-        if element_type == "plain_text_input":
-            element.update(multiline=multiline, max_length=max_length)
-        if placeholder:
-            element["placeholder"] = {"type": "plain_text", "text": placeholder}
-        return {"type": "input", "block_id": block_id, "optional": optional,
-                "label": {"type": "plain_text", "text": label}, "element": element}
+def input_field(block_id: str, label: str, *, optional: bool = False, multiline: bool = False,
+                placeholder: str = "", element_type: str = "plain_text_input", max_length: int = 300,
+                initial: str = "") -> dict:
+    """One input block of a form (the block and its element share the id ``read_submission`` reads)."""
+    element: dict = {"type": element_type, "action_id": block_id}
+    if element_type == "plain_text_input":
+        element.update(multiline=multiline, max_length=max_length)
+    if placeholder:
+        element["placeholder"] = {"type": "plain_text", "text": placeholder}
+    if initial:
+        element["initial_value"] = initial[:max_length] if element_type == "plain_text_input" else initial
+    return {"type": "input", "block_id": block_id, "optional": optional,
+            "label": {"type": "plain_text", "text": label}, "element": element}
 
+
+def add_paper_view(channel_id: str | None) -> dict:
+    field = input_field
     return {
         "type": "modal",
         "callback_id": VIEW_ID,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from paperbot.bot import add_paper, assistant, commands, events, feedback, home
+from paperbot.bot import (add_paper, arxiv_papers, assistant, commands, events, feedback, home, paper_edit,
+                          shared_pdfs, unfurls)
 from paperbot.bot.once import claim_deliveries
 from paperbot.bot.replying import Deps
 from paperbot.bot.slack_client import bot_token, configure_web_client
@@ -28,8 +29,11 @@ def build_app(settings: Settings, library, state, *, check_token: bool = True) -
     configure_web_client(app.client, settings)
     if token and check_token:
         app.client.auth_test()  # a revoked or wrong token stops the start here, not at the first event
-    deps = Deps(settings=settings, library=library, state=state)
+    from paperbot.retrieval.arxiv import ArxivClient
+
+    deps = Deps(settings=settings, library=library, state=state, arxiv=ArxivClient.from_settings(settings))
     app.use(claim_deliveries(state))  # commands, clicks, forms and events run once across replicas
-    for surface in (assistant, events, feedback, commands, add_paper, home):
+    # shared_pdfs before events: "@paperbot add this" on a PDF is not a question.
+    for surface in (shared_pdfs, assistant, events, feedback, commands, add_paper, paper_edit, arxiv_papers, unfurls, home):
         surface.register(app, deps)
     return app

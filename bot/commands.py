@@ -21,6 +21,7 @@ from slack_sdk.webhook import WebhookClient
 
 from paperbot.bot import paper_blocks as blocks_for
 from paperbot.bot.answer_reply import answer_reply
+from paperbot.bot.arxiv_papers import NOT_AN_ID, ArxivPapers
 from paperbot.bot.digest import DigestLedger, build_digest
 from paperbot.bot.digest_render import digest_message
 from paperbot.bot.failures import apology, apologising
@@ -29,6 +30,7 @@ from paperbot.bot.private_replies import tell
 from paperbot.bot.render import too_long_message
 from paperbot.bot.shared_replies import SharedReplies
 from paperbot.bot.slack_text import escape
+from paperbot.retrieval.arxiv import parse_arxiv_id
 from paperbot.retrieval.tldr import tldr
 from paperbot.retrieval.types import Turn
 
@@ -60,8 +62,10 @@ def parse(text: str) -> Invocation:
         return Invocation("help")
     if word == "ask":
         return Invocation("ask", rest) if rest else Invocation("help", note="`/paper ask` needs a question.")
-    if word in ("add", "digest") and not rest:
-        return Invocation(word)  # type: ignore[arg-type]
+    if word == "add":
+        return Invocation("add", rest)  # alone: the form; with an arXiv id or link: that paper
+    if word == "digest" and not rest:
+        return Invocation(word)
     if word.startswith(("-", "/")):
         return Invocation("help", note=f"Unknown option {first}.")
     return Invocation("lookup", text)
@@ -78,6 +82,7 @@ class PaperCommands:
         self.deps = deps
         self.shared_replies = SharedReplies(deps.state.engine)
         self.digest_ledger = DigestLedger(deps.state.engine)
+        self.arxiv = ArxivPapers(deps)
 
     # -- /paper --------------------------------------------------------------------------
 
@@ -93,6 +98,15 @@ class PaperCommands:
         if invocation.subcommand == "help":
             text, blocks = blocks_for.help_message(invocation.note)
             ack(text=text, blocks=blocks, response_type="ephemeral")
+        elif invocation.subcommand == "add" and invocation.argument:
+            arxiv_id = parse_arxiv_id(invocation.argument)
+            if arxiv_id is None:
+                text, blocks = blocks_for.help_message(NOT_AN_ID)
+                ack(text=text, blocks=blocks, response_type="ephemeral")
+                return
+            ack()
+            with apologising(_ephemeral(respond), apology("open the form", "Please try `/paper add` again.")):
+                self.arxiv.open_form(client, command, arxiv_id)
         elif invocation.subcommand == "add":
             ack()
             from paperbot.bot.add_paper import add_paper_view
@@ -108,9 +122,12 @@ class PaperCommands:
         else:
             ack()
 
-    def run_command(self, command: dict, respond: Respond) -> None:
+    def run_command(self, command: dict, respond: Respond, client: WebClient) -> None:
         invocation = parse(command.get("text", ""))
-        if invocation.subcommand == "lookup":
+        if invocation.subcommand == "add" and parse_arxiv_id(invocation.argument):
+            with apologising(_ephemeral(respond), apology("add that paper", "Please try `/paper add` again in a minute.")):
+                self.arxiv.add_from_command(command, client, user_name(command))
+        elif invocation.subcommand == "lookup":
             with apologising(_ephemeral(respond), apology("look that up", "Please try `/paper` again in a minute.")):
                 hits = self.deps.library.lookup(invocation.argument)
                 text, blocks = blocks_for.lookup_message(invocation.argument, hits)

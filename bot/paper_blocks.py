@@ -14,6 +14,7 @@ SHOW_SUMMARY = "paper_show_summary"
 ASK_ABOUT = "paper_ask_about"
 SHARE_PAPER = "paper_share_paper"
 SHARE_REPLY = "paper_share_reply"
+EDIT_PAPER = "paper_edit"  # opens the paper's edit form (bot.paper_edit)
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
@@ -24,6 +25,7 @@ HELP_LINES = [
     (LOOKUP_USAGE, "find a paper (typos are fine: `/paper refomer`)"),
     (ASK_USAGE, "answer a question from the papers we read, with citations"),
     ("/paper add", "add a paper summary (indexed at once)"),
+    ("/paper add <arXiv id or link>", "add a paper from arXiv (its abstract is the summary until you edit it)"),
     ("/paper digest", "preview this week's digest"),
     ("/paper help", "this list"),
 ]
@@ -66,6 +68,17 @@ def paper_card(paper: Paper, *, matched_on: str | None = None) -> list[dict]:
         section(f"{title}\n{escape(tldr(paper))}"),
         context_block("  ·  ".join(details)),
     ]
+
+
+def added_message(paper: Paper, adder: str | None, how: str = "") -> tuple[str, list[dict]]:
+    """The confirmation in the channel: who added which paper, its card, and buttons to edit or ask."""
+    who = f"{escape(adder)} added" if adder else "Added"  # no name: a user id shown would ping them
+    text = f"{who} “{escape(paper.title)}” to our papers{how}"
+    blocks = [context_block(text), *paper_card(paper), {"type": "actions", "elements": [
+        {"type": "button", "text": {"type": "plain_text", "text": "Ask about this"}, "action_id": ASK_ABOUT, "value": paper.id},
+        {"type": "button", "text": {"type": "plain_text", "text": "Edit"}, "action_id": EDIT_PAPER, "value": paper.id},
+    ]}]
+    return text, blocks
 
 
 def summary_message(paper: Paper) -> tuple[str, list[dict]]:

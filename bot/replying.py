@@ -26,6 +26,7 @@ class Deps:
     settings: Any
     library: Any
     state: Any
+    arxiv: Any = None  # the process's one arXiv client (its requests are spaced as arXiv asks)
 
 
 def question_text(text: str) -> str:

@@ -116,6 +116,13 @@ class State:
                                 .where(questions.c.asked_at >= start, questions.c.asked_at <= end)).all()
         return [(text, _aware(at)) for text, at in rows]
 
+    def questions_about(self, paper_id: str) -> int:
+        """How many logged questions were answered from this paper (it is among their cited papers)."""
+        quoted = json.dumps(paper_id)  # as it stands in the JSON list of cited ids
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(questions)
+                                .where(questions.c.paper_ids.contains(quoted, autoescape=True))).scalar_one()
+
     def thread_history(self, channel: str, thread_ts: str) -> list[Turn]:
         """The earlier turns the bot answered in this thread, oldest first."""
         with self.engine.connect() as conn:

@@ -76,6 +76,19 @@ class IngestSettings(_Section):
     )
 
 
+class ArxivSettings(_Section):
+    api_url: str = Field(
+        "https://export.arxiv.org/api/query",
+        pattern=r"^https?://",
+        description="arXiv API query URL; `?id_list=<id>` is added (point at a local server to test).",
+    )
+    request_spacing_s: float = Field(
+        3.0, ge=0, le=60,
+        description="Seconds between two requests to the arXiv API from one process (arXiv's terms ask for 3).",
+    )
+    timeout_s: float = Field(15.0, gt=0, le=120, description="Seconds to wait for the arXiv API's answer.")
+
+
 # One answer's time with the language model, retries, connecting and reading included.
 OPENAI_DEADLINE_S = 20.0
 LOCAL_DEADLINE_S = 120.0  # a CPU model reads a few thousand prompt tokens slowly
@@ -254,6 +267,7 @@ class Settings(BaseSettings):
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    arxiv: ArxivSettings = Field(default_factory=ArxivSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)

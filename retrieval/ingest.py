@@ -309,3 +309,18 @@ def add_paper(library: Library, paper: Paper) -> Paper:
     paper = paper if paper.added else paper.with_added()
     _index(library, [paper], progress=False)
     return paper
+
+
+def replace_paper(library: Library, old_id: str, paper: Paper) -> Paper:
+    """Index ``paper`` in place of ``old_id`` (the same paper, edited). Refuses a title another paper has."""
+    store = library.store
+    store.require_writable()
+    store.check_chunking(chunking_identity(library.settings.retrieval))
+    others = [e for e in store.papers_titled([paper.title]).get(title_key(paper.title), []) if e.id != old_id]
+    if others:
+        raise DuplicatePaperError(f"“{others[0].title}” is already in the corpus")
+    paper = paper if paper.added else paper.with_added()
+    _index(library, [paper], progress=False)  # the new record first: the paper is never missing
+    if paper.id != old_id:
+        store.delete_paper(old_id)
+    return paper

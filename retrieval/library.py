@@ -188,6 +188,38 @@ class Library:
         """Whether a paper with this title (case, accents, punctuation aside) is in the corpus: one indexed lookup."""
         return bool(self.store.papers_titled([title]))
 
+    def paper_titled(self, title: str) -> Paper | None:
+        """The paper with this title (case, accents, punctuation aside), metadata only (``text`` empty)."""
+        from paperbot.retrieval.text_match import title_key
+
+        entries = self.store.papers_titled([title]).get(title_key(title))
+        return self._catalog_paper(entries[0].id) if entries else None
+
+    def paper_from_arxiv(self, arxiv_id: str) -> Paper | None:
+        """The paper whose link is this arXiv id, any version (metadata only): a read of the catalog."""
+        from paperbot.retrieval.arxiv import arxiv_id_of
+
+        return next((p for p in self.catalog() if arxiv_id_of(p.url) == arxiv_id), None)
+
+    def _catalog_paper(self, paper_id: str) -> Paper | None:
+        found = self.store.papers_by_id([paper_id])
+        return found[0] if found else None
+
+    def replace_paper(self, old_id: str, paper: Paper, *, wait_s: float | None = None) -> Paper:
+        """Put ``paper`` in place of the paper ``old_id`` (its summary or title edited), keeping when
+        and by whom it was added; DuplicatePaperError if the new title is another paper's."""
+        from dataclasses import replace
+
+        from paperbot.retrieval.ingest import replace_paper
+
+        with self.writing(timeout_s=wait_s):
+            old = self._catalog_paper(old_id)
+            if old is not None:
+                paper = replace(paper, added=old.added or paper.added, added_by=old.added_by or paper.added_by)
+            replaced = replace_paper(self, old_id, paper)
+        self.searcher.refresh()
+        return replaced
+
     def add_paper(self, paper: Paper, *, wait_s: float | None = None) -> Paper:
         """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in, and
         IndexBusy if another writer still holds the index after ``wait_s`` seconds (None: no limit)."""

@@ -37,6 +37,7 @@ class FakeSlack:
     channel_errors: dict[str, str] = field(default_factory=dict)
     unavailable: dict[str, int] = field(default_factory=dict)  # method -> how many 503s to answer first
     socket_url: str | None = None  # what apps.connections.open hands out (a local Socket Mode server)
+    files: dict[str, bytes] = field(default_factory=dict)  # path -> bytes served to GET (url_private_download)
 
     def take_rate_limit(self, method: str) -> bool:
         return self._take(self.rate_limited, method, "429")
@@ -92,6 +93,19 @@ class FakeSlack:
 
 class _FakeSlackHandler(BaseHTTPRequestHandler):
     fake: FakeSlack
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        """A file download: served only with the bot token, as Slack serves url_private."""
+        authorization = self.headers.get("Authorization") or ""
+        self.fake.record(Call("file_download", {"authorization": authorization}, self.path))
+        data = self.fake.files.get(self.path)
+        status = 200 if data is not None and authorization == "Bearer xoxb-test" else (404 if data is None else 403)
+        body = data if status == 200 else b""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/pdf" if status == 200 else "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()

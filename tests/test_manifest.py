@@ -102,7 +102,8 @@ def test_new_apps_get_the_agent_messaging_experience(manifest):
     assert features["app_home"]["messages_tab_read_only_enabled"] is False
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     # app_home_opened (tab "messages") replaces assistant_thread_started as the conversation's start.
-    assert {"app_home_opened", "message.im", "app_mention", "message.channels", "message.groups"} == events
+    assert {"app_home_opened", "message.im", "app_mention", "message.channels", "message.groups",
+            "link_shared"} == events
 
 
 def test_manifest_declares_what_the_app_uses(manifest):
@@ -110,6 +111,10 @@ def test_manifest_declares_what_the_app_uses(manifest):
     usage = manifest["features"]["slash_commands"][0]["usage_hint"]
     assert usage.startswith("<title") and "ask <question>" in usage
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["unfurl_domains"] == ["arxiv.org"]  # link_shared comes only for these
+    from paperbot.bot.shared_pdfs import SHORTCUT
+
+    assert [(s["type"], s["callback_id"]) for s in manifest["features"]["shortcuts"]] == [("message", SHORTCUT)]
 
 
 # The scope each Web API method the bot calls needs (methods needing none are listed with None).
@@ -119,11 +124,14 @@ SCOPE_OF_METHOD = {
     "assistant_threads_setStatus": "assistant:write", "assistant_threads_setSuggestedPrompts": "assistant:write",
     "assistant_threads_setTitle": "assistant:write",
     "conversations_replies": "im:history",  # Bolt's assistant thread-context store, in the DM
-    "views_open": None, "views_publish": None, "auth_test": None,
+    "chat_unfurl": "links:write",
+    "views_open": None, "views_update": None, "views_publish": None, "auth_test": None,
 }
 # Scopes that come with an event subscription or a feature rather than a method call.
 SCOPES_FOR_EVENTS_AND_FEATURES = {"app_mentions:read", "channels:history", "groups:history", "im:history",
-                                  "commands", "chat:write.public"}
+                                  "commands", "chat:write.public",
+                                  "links:read",  # link_shared
+                                  "files:read"}  # downloading a shared PDF from its url_private_download
 
 
 def _methods_called() -> set[str]:

@@ -284,6 +284,7 @@ def test_help_shows_usage_placeholders_escaped(paper_app):
         "`/paper &lt;title, author, presenter or topic&gt;` — find a paper (typos are fine: `/paper refomer`)\n"
         "`/paper ask &lt;question&gt;` — answer a question from the papers we read, with citations\n"
         "`/paper add` — add a paper summary (indexed at once)\n"
+        "`/paper add &lt;arXiv id or link&gt;` — add a paper from arXiv (its abstract is the summary until you edit it)\n"
         "`/paper digest` — preview this week's digest\n"
         "`/paper help` — this list")}}]
     assert "<" not in json.dumps(body)

@@ -33,9 +33,9 @@ def get_settings(ctx: click.Context) -> Settings:
 
 
 def _register_commands() -> None:
-    from paperbot.bot.cli import ask, catalog, corpus, digest, serve
+    from paperbot.bot.cli import add, ask, catalog, corpus, digest, serve
 
-    for module in (corpus, catalog, ask, serve, digest):
+    for module in (corpus, add, catalog, ask, serve, digest):
         module.register(main)
 
 

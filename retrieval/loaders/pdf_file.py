@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -17,10 +18,18 @@ from paperbot.retrieval.types import Paper
 # Titles PDF tools write when the author set none ("untitled", "Microsoft Word - draft.docx").
 _PLACEHOLDER_TITLE = re.compile(r"(?i)^(?:untitled|microsoft word - .*|.*\.(?:docx?|tex|dvi|pdf))$")
 
+# Authors PDF tools write when none was set (reportlab writes "anonymous").
+_PLACEHOLDER_AUTHOR = re.compile(r"(?i)^(?:anonymous|unknown|author|\(anonymous\))$")
+
 
 def load_pdf(path: Path, limits: InputLimits = InputLimits()) -> list[Paper]:
+    return [paper_from_pdf(path, path, limits)]
+
+
+def paper_from_pdf(source: Path | BinaryIO, path: Path, limits: InputLimits = InputLimits()) -> Paper:
+    """The paper of one PDF, read from ``source`` (a file, or the bytes of one downloaded), named ``path``."""
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(source)
         pages = _page_texts(reader, path, limits)
         info = reader.metadata
     except TooLargeError:
@@ -37,8 +46,9 @@ def load_pdf(path: Path, limits: InputLimits = InputLimits()) -> list[Paper]:
     if title is None or _PLACEHOLDER_TITLE.match(title):
         first_line = text.split("\n", 1)[0].strip()
         title = first_line if len(first_line) <= MAX_TITLE_LINE_CHARS else derive_title(text)
-    authors = split_authors(info.author) if info and info.author else ()
-    return [make_paper(path, title=title, text=text, line=None, authors=authors)]
+    author = optional_text(info.author) if info else None
+    authors = split_authors(author) if author and not _PLACEHOLDER_AUTHOR.match(author) else ()
+    return make_paper(path, title=title, text=text, line=None, authors=authors)
 
 
 def _page_texts(reader: PdfReader, path: Path, limits: InputLimits) -> list[str]:
