@@ -23,8 +23,8 @@ from urllib.parse import urlparse
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from paperbot.bot.announce import announce
 from paperbot.bot.failures import apology, apologising
 from paperbot.bot.paper_blocks import ASK_USAGE, usage
 from paperbot.bot.private_replies import tell
@@ -164,14 +164,7 @@ class AddPaper:
             {"type": "context", "elements": [{"type": "mrkdwn", "text": (
                 f"Find it with {usage('/paper <title>')} · ask about it with {usage(ASK_USAGE)}")}]},
         ]
-        try:
-            client.chat_postMessage(channel=channel or user["id"], text=text, blocks=blocks, unfurl_links=False)
-        except SlackApiError as exc:
-            # A private channel the bot was never invited to: the paper is in, tell the person who added it.
-            log.info("could not announce the new paper in %s: %s", channel, exc.response.get("error"))
-            note = {"type": "context", "elements": [{"type": "mrkdwn", "text": (
-                "I couldn't announce it in that channel because I'm not a member: invite me there and I will next time.")}]}
-            tell(client, user=user["id"], channel=channel, text=text, blocks=[*blocks, note])
+        announce(client, channel=channel, user=user["id"], text=text, blocks=blocks)
 
 
 def register(app: App, deps: Any) -> None:
