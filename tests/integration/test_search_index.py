@@ -1,34 +1,11 @@
-"""Hybrid retrieval: reciprocal-rank fusion, diversification across papers, BM25 that follows the index."""
+"""Hybrid retrieval over the shipped-corpus index: diversification across papers, per-paper scores,
+BM25 that follows the index, and lookup through the index's vectors."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from paperbot.retrieval.search import diversify, reciprocal_rank_fusion
 from paperbot.retrieval.types import Paper
-
-
-def test_fusion_rewards_items_both_retrievers_found():
-    dense = ["a", "b", "c"]
-    lexical = ["c", "d", "a"]
-    fused = reciprocal_rank_fusion([dense, lexical], k=60)
-    assert fused["a"] == 1 / 61 + 1 / 63
-    assert fused["c"] == 1 / 63 + 1 / 61
-    assert fused["b"] == 1 / 62 and fused["d"] == 1 / 62
-    # found by both beats found once, even at the top of one list
-    assert min(fused["a"], fused["c"]) > max(fused["b"], fused["d"])
-
-
-def test_fusion_constant_flattens_rank_differences():
-    sharp = reciprocal_rank_fusion([["x", "y"]], k=1)
-    flat = reciprocal_rank_fusion([["x", "y"]], k=1000)
-    assert sharp["x"] / sharp["y"] > flat["x"] / flat["y"]
-
-
-def test_diversify_caps_each_paper_and_keeps_order():
-    ranked = ["p1-a", "p1-b", "p1-c", "p2-a", "p1-d", "p3-a", "p2-b", "p2-c"]
-    chosen = diversify(ranked, lambda item: item.split("-")[0], per_group=2, limit=5)
-    assert chosen == ["p1-a", "p1-b", "p2-a", "p3-a", "p2-b"]
 
 
 def test_long_summary_cannot_crowd_out_other_papers(shipped_library):
@@ -79,3 +56,8 @@ def test_lexical_index_follows_the_store_version(shipped_library):
              "It trains twice as fast as plain gradient descent on toy problems."))
     assert "zorblaxian" in searcher.vocabulary
     assert searcher.search("zorblaxian folding").hits[0].paper.title == "Zorblaxian Gradient Folding"
+
+
+def test_topic_lookup_through_the_index(shipped_library):
+    hits = shipped_library.lookup("semi-supervised pseudo-labeling with weak and strong augmentation")
+    assert hits[0].paper.title.startswith("FixMatch")

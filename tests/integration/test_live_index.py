@@ -23,7 +23,7 @@ from paperbot.retrieval.loaders import corpus_files, load_file
 from paperbot.retrieval.lookup import LookupIndex
 from paperbot.retrieval.types import Chunk, Paper, paper_id_for
 
-from .conftest import SHIPPED_CORPUS
+from tests.conftest import SHIPPED_CORPUS
 
 NEW_PAPER = """---
 title: Quokka Gradient Lattices for Tidal Forecasting
