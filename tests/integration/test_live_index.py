@@ -200,10 +200,10 @@ def test_generations_are_unique_and_ordered_across_writers(tmp_path):
     assert stores[1].changes_since(10) == changes[10:]
 
 
-def test_catalog_lists_papers_without_their_summaries(shipped_library, monkeypatch):
+def test_catalog_lists_papers_without_their_summaries(shared_library, monkeypatch):
     monkeypatch.setattr("paperbot.retrieval.chroma_pages.PAGE", 7)  # read in pages, as a large index is
-    catalog = shipped_library.catalog()
-    papers = shipped_library.papers()
+    catalog = shared_library.catalog()
+    papers = shared_library.papers()
     assert [(p.id, p.title, p.authors, p.presenter, p.added) for p in catalog] == \
         [(p.id, p.title, p.authors, p.presenter, p.added) for p in papers]
     assert all(p.text == "" for p in catalog)

@@ -8,9 +8,9 @@ from collections import Counter
 from paperbot.retrieval.types import Paper
 
 
-def test_long_summary_cannot_crowd_out_other_papers(shipped_library):
-    searcher = shipped_library.searcher
-    cap = shipped_library.settings.retrieval.max_chunks_per_paper
+def test_long_summary_cannot_crowd_out_other_papers(shared_library):
+    searcher = shared_library.searcher
+    cap = shared_library.settings.retrieval.max_chunks_per_paper
     result = searcher.search("Reformer locality sensitive hashing attention reversible layers", k=6)
     per_paper = Counter(hit.paper.id for hit in result.hits)
     assert result.hits[0].paper.title.startswith("Reformer")
@@ -21,15 +21,15 @@ def test_long_summary_cannot_crowd_out_other_papers(shipped_library):
     assert all(hit.paper.id in result.paper_scores for hit in result.hits)
 
 
-def test_per_paper_scores_rank_the_papers_of_a_topic(shipped_library):
-    result = shipped_library.searcher.search("mixtures of experts")
-    top = [shipped_library.searcher.papers[p].title for p in result.ranked_papers()[:2]]
+def test_per_paper_scores_rank_the_papers_of_a_topic(shared_library):
+    result = shared_library.searcher.search("mixtures of experts")
+    top = [shared_library.searcher.papers[p].title for p in result.ranked_papers()[:2]]
     assert {"Distributed Learning of Mixtures of Experts"} <= set(top)
     assert any("Mixture-of-Expert" in t for t in top)
 
 
-def test_bm25_matches_word_forms_and_authors(shipped_library):
-    searcher = shipped_library.searcher
+def test_bm25_matches_word_forms_and_authors(shared_library):
+    searcher = shared_library.searcher
     # "searching ... architectures" must reach "Neural Architecture Search" (stemming)
     result = searcher.search("searching architectures automatically")
     assert result.lexical_scores
@@ -40,8 +40,8 @@ def test_bm25_matches_word_forms_and_authors(shipped_library):
     assert by_author.hits[0].paper.title.startswith("Reformer")
 
 
-def test_search_within_one_paper_returns_only_that_paper(shipped_library):
-    searcher = shipped_library.searcher
+def test_search_within_one_paper_returns_only_that_paper(shared_library):
+    searcher = shared_library.searcher
     paper = next(p for p in searcher.papers.values() if p.title.startswith("Deep Sets"))
     result = searcher.search("completely unrelated words about cooking pasta", paper_id=paper.id)
     assert result.hits and {h.paper.id for h in result.hits} == {paper.id}
@@ -58,6 +58,6 @@ def test_lexical_index_follows_the_store_version(shipped_library):
     assert searcher.search("zorblaxian folding").hits[0].paper.title == "Zorblaxian Gradient Folding"
 
 
-def test_topic_lookup_through_the_index(shipped_library):
-    hits = shipped_library.lookup("semi-supervised pseudo-labeling with weak and strong augmentation")
+def test_topic_lookup_through_the_index(shared_library):
+    hits = shared_library.lookup("semi-supervised pseudo-labeling with weak and strong augmentation")
     assert hits[0].paper.title.startswith("FixMatch")
