@@ -6,6 +6,7 @@ import ipaddress
 import os
 import shutil
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,16 +68,65 @@ def isolated_env(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(autouse=True)
+def _release_chroma(tmp_path):
+    """Stop the embedded Chroma systems a test opened under its own tmp dir. chromadb keeps every
+    path's system in a process-wide cache for good, so over a run each test's index copy would
+    stay in memory (gigabytes by the end)."""
+    yield
+    shared = sys.modules.get("chromadb.api.shared_system_client")
+    if shared is None:
+        return
+    cache = shared.SharedSystemClient
+    for identifier in [i for i in cache._identifier_to_system if Path(i).is_relative_to(tmp_path)]:
+        cache._identifier_to_refcount.pop(identifier, None)
+        cache._identifier_to_system.pop(identifier).stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory):
+    """The user cache dir (word-rarity table) of the run's own, not the developer's ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+def pytest_collection_modifyitems(items):
+    """The longest tests first: in a parallel run (-n 2) no worker is left with one of them at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def _shipped_index_dir(tmp_path_factory) -> Path:
-    """The shipped corpus ingested once per test session (embedding is the slow part)."""
+    """The shipped corpus ingested once per run (embedding is the slow part). Parallel workers share
+    it: the first builds it under a lock in the run's common temp dir, the others wait and reuse it."""
+    from filelock import FileLock
+
     from paperbot.config import load_settings
     from paperbot.retrieval.library import Library
 
-    data_dir = tmp_path_factory.mktemp("shipped") / "data"
-    settings = load_settings(data_dir=data_dir, corpus_dir=SHIPPED_CORPUS)
-    Library(settings).ingest()
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_dir = run_dir.parent  # every worker's temp dir sits in the run's
+    data_dir = run_dir / "shipped-index" / "data"
+    with FileLock(run_dir / "shipped-index.lock"):
+        if not (data_dir.parent / "built").exists():
+            Library(load_settings(data_dir=data_dir, corpus_dir=SHIPPED_CORPUS)).ingest()
+            (data_dir.parent / "built").touch()
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def shared_library(_shipped_index_dir, tmp_path_factory):
+    """One Library over the shipped-corpus index for the whole run, for tests that only read it
+    (ask, look up, search): the embedder is loaded and each paper's sentences embedded once.
+    A test that changes the index or swaps a component uses ``shipped_library`` or monkeypatch."""
+    from paperbot.config import load_settings
+    from paperbot.retrieval.library import Library
+
+    data_dir = tmp_path_factory.mktemp("shared") / "data"
+    shutil.copytree(_shipped_index_dir, data_dir)
+    return Library(load_settings(data_dir=data_dir, corpus_dir=SHIPPED_CORPUS))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from paperbot.bot.cli import main
@@ -69,6 +70,7 @@ def test_eval_on_an_empty_index_says_to_ingest(tmp_path):
     assert result.exit_code == 1 and "paperbot ingest" in result.output
 
 
+@pytest.mark.slow
 def test_fit_saves_decisions_the_library_then_uses(shipped_data_dir, tmp_path):
     result = CliRunner().invoke(main, ["eval", "--fit", "--json", str(_write(tmp_path, LABELLED[:1]))])
     assert result.exit_code == 0, result.output

@@ -269,9 +269,9 @@ def test_nearest_papers_and_query_rank_the_matching_paper_first(library, corpus)
     assert hits[0].score >= hits[-1].score
 
 
-def test_chunks_quote_the_paper_verbatim_and_carry_its_metadata(shipped_library):
-    papers = {p.id: p for p in shipped_library.papers()}
-    chunks = shipped_library.store.chunks()
+def test_chunks_quote_the_paper_verbatim_and_carry_its_metadata(shared_library):
+    papers = {p.id: p for p in shared_library.papers()}
+    chunks = shared_library.store.chunks()
     assert {c.paper_id for c in chunks} == set(papers)
     for chunk in chunks:
         assert chunk.text in papers[chunk.paper_id].text

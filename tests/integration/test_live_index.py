@@ -23,7 +23,7 @@ from paperbot.retrieval.loaders import corpus_files, load_file
 from paperbot.retrieval.lookup import LookupIndex
 from paperbot.retrieval.types import Chunk, Paper, paper_id_for
 
-from .conftest import SHIPPED_CORPUS
+from tests.conftest import SHIPPED_CORPUS
 
 NEW_PAPER = """---
 title: Quokka Gradient Lattices for Tidal Forecasting
@@ -200,10 +200,10 @@ def test_generations_are_unique_and_ordered_across_writers(tmp_path):
     assert stores[1].changes_since(10) == changes[10:]
 
 
-def test_catalog_lists_papers_without_their_summaries(shipped_library, monkeypatch):
+def test_catalog_lists_papers_without_their_summaries(shared_library, monkeypatch):
     monkeypatch.setattr("paperbot.retrieval.chroma_pages.PAGE", 7)  # read in pages, as a large index is
-    catalog = shipped_library.catalog()
-    papers = shipped_library.papers()
+    catalog = shared_library.catalog()
+    papers = shared_library.papers()
     assert [(p.id, p.title, p.authors, p.presenter, p.added) for p in catalog] == \
         [(p.id, p.title, p.authors, p.presenter, p.added) for p in papers]
     assert all(p.text == "" for p in catalog)

@@ -23,7 +23,7 @@ from paperbot.retrieval.library import Library
 from paperbot.retrieval.types import Paper, paper_id_for
 from tests.fake_openai import FakeOpenAI, Reply, passage_number
 from tests.paper_slack_harness import SIGNING_SECRET, send_command, send_event, start_fake_slack
-from tests.test_slack_llm_stream import (
+from tests.slack.test_slack_llm_stream import (
     CHAT, HOSTILE, HOSTILE_FACT, HOSTILE_TITLE, MUZERO_CLAIM, MUZERO_QUESTION, MUZERO_SENTENCE,
     assert_only_progress_was_streamed, citing,
 )

@@ -16,19 +16,19 @@ def _paper(library, title_start):
     return next(p for p in library.papers() if p.title.startswith(title_start))
 
 
-def test_the_reader_ranks_by_its_fitted_parameters(shipped_library):
-    models = shipped_library.decisions
+def test_the_reader_ranks_by_its_fitted_parameters(shared_library):
+    models = shared_library.decisions
     assert models.models["reader"].features == READER_FEATURES
-    index, sentences = shipped_library.searcher.index, shipped_library.sentences
-    paper = _paper(shipped_library, "Binarized Neural Architecture Search")
+    index, sentences = shared_library.searcher.index, shared_library.sentences
+    paper = _paper(shared_library, "Binarized Neural Architecture Search")
     question = "by what margin is the binarized search quicker than PC-DARTS?"
-    fitted = models.read(understand(shipped_library, question), paper.id, index, sentences)
+    fitted = models.read(understand(shared_library, question), paper.id, index, sentences)
     assert "40% faster search" in fitted.best.text
     # The same question read with every leaf's vote turned around ranks that sentence last.
     reader = models.models["reader"]
     turned = replace(reader, prior=-reader.prior, trees=tuple(replace(t, value=-t.value) for t in reader.trees))
     flipped = DecisionModels(models.embedder, {**models.models, "reader": turned})
-    backwards = flipped.read(understand(shipped_library, question), paper.id, index, sentences)
+    backwards = flipped.read(understand(shared_library, question), paper.id, index, sentences)
     assert backwards.ranked[-1].text == fitted.best.text
     assert np.isclose(backwards.ranked[-1].probability, 1 - fitted.best.probability)
 
@@ -50,26 +50,26 @@ def test_answering_sentences_come_from_terms_or_labelled_sentences():
                             "Unrelated sentence about Go."]) == [True, True, False]
 
 
-def test_a_figure_next_to_another_methods_figure_is_quoted_whole(shipped_library):
-    answer = shipped_library.ask("how much quicker is the BNAS search compared with pc-darts")
+def test_a_figure_next_to_another_methods_figure_is_quoted_whole(shared_library):
+    answer = shared_library.ask("how much quicker is the BNAS search compared with pc-darts")
     assert not answer.abstained
     assert "96.53% vs. 97.22% is achieved on the CIFAR-10 dataset" in answer.answer  # never cut at "vs."
     assert "40% faster search" in answer.answer
-    paper = _paper(shipped_library, "Binarized Neural Architecture Search")
+    paper = _paper(shared_library, "Binarized Neural Architecture Search")
     assert [c.paper_id for c in answer.citations] == [paper.id]
     assert "40% faster search" in answer.citations[0].snippet and is_verbatim(answer.citations[0].snippet, paper)
 
 
-def test_a_question_naming_a_paper_is_about_that_paper(shipped_library):
-    answer = shipped_library.ask("what batch size did they train fixmatch with")
-    fixmatch = _paper(shipped_library, "FixMatch")
+def test_a_question_naming_a_paper_is_about_that_paper(shared_library):
+    answer = shared_library.ask("what batch size did they train fixmatch with")
+    fixmatch = _paper(shared_library, "FixMatch")
     assert answer.paper_ids[0] == fixmatch.id
     assert all(c.paper_id == fixmatch.id for c in answer.citations)
 
 
-def test_a_detail_the_summary_does_not_state_is_graded_with_the_closest_passage(shipped_library):
-    answer = shipped_library.ask("how many GPUs were used to train fixmatch")
-    fixmatch = _paper(shipped_library, "FixMatch")
+def test_a_detail_the_summary_does_not_state_is_graded_with_the_closest_passage(shared_library):
+    answer = shared_library.ask("how many GPUs were used to train fixmatch")
+    fixmatch = _paper(shared_library, "FixMatch")
     assert answer.abstained
     assert answer.answer.startswith(f"Our summary of “{fixmatch.title}” doesn't state that. The closest it says: “")
     assert answer.answer.endswith("” [1]") and len(answer.citations) == 1
@@ -78,23 +78,23 @@ def test_a_detail_the_summary_does_not_state_is_graded_with_the_closest_passage(
     assert closest.snippet in answer.answer
 
 
-def test_every_part_of_a_multi_part_question_is_answered_and_cited_in_order(shipped_library):
-    answer = shipped_library.ask("what does reformer use in place of dot-product attention? "
+def test_every_part_of_a_multi_part_question_is_answered_and_cited_in_order(shared_library):
+    answer = shared_library.ask("what does reformer use in place of dot-product attention? "
                                  "and who presented the lottery ticket paper?")
     first, second = answer.answer.split("\n")
     assert "locality sensitive hashing" in first and first.endswith("[1]")
     assert "Hongbo Tian" in second and "[2]" in second
-    reformer, lottery = _paper(shipped_library, "Reformer"), _paper(shipped_library, "The Lottery Ticket")
+    reformer, lottery = _paper(shared_library, "Reformer"), _paper(shared_library, "The Lottery Ticket")
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     assert answer.citations[0].paper_id == reformer.id and answer.citations[1].paper_id == lottery.id
     assert answer.citations[1].snippet == "Presenter:Hongbo Tian"
     assert not answer.abstained
 
 
-def test_no_heading_caption_or_url_is_ever_quoted(shipped_library):
+def test_no_heading_caption_or_url_is_ever_quoted(shared_library):
     for question in ("what does batch norm buy you in training", "what is BN exactly",
                      "across benchmarks where does the mobile NAS land on the latency trade-off"):
-        answer = shipped_library.ask(question)
+        answer = shared_library.ask(question)
         for citation in answer.citations:
             for piece in citation.snippet.split(" … "):
                 assert not piece.startswith(("#", "http", "![")), (question, piece)
@@ -119,25 +119,25 @@ def test_fitted_trees_give_scikit_learns_probabilities_from_plain_arrays():
     assert saved.classes == ("apart", "states") and saved.features == ("a", "b", "c", "d")
 
 
-def test_tldr_of_a_named_paper_quotes_its_main_idea_not_chit_chat_or_people(shipped_library):
-    fixmatch = _paper(shipped_library, "FixMatch")
-    answer = shipped_library.ask("tldr fixmatch pls")
+def test_tldr_of_a_named_paper_quotes_its_main_idea_not_chit_chat_or_people(shared_library):
+    fixmatch = _paper(shared_library, "FixMatch")
+    answer = shared_library.ask("tldr fixmatch pls")
     assert not answer.abstained and "I answer questions" not in answer.answer
     assert answer.citations[0].paper_id == fixmatch.id
     assert "consistency regularization and pseudo-labeling" in answer.answer  # the main idea ...
     assert "Felix Lau" not in answer.answer and "Kihyuk Sohn" not in answer.answer  # ... not who presented it
 
 
-def test_parts_joined_by_a_comma_and_a_question_word_are_each_answered(shipped_library):
+def test_parts_joined_by_a_comma_and_a_question_word_are_each_answered(shared_library):
     from paperbot.retrieval.question_parts import split_parts
 
     question = "who wrote the lottery ticket paper, and what do pruned networks keep?"
     assert split_parts(question) == ["who wrote the lottery ticket paper", "and what do pruned networks keep?"]
     assert split_parts("what is it and how does it work") == ["what is it and how does it work"]
-    answer = shipped_library.ask(question)
+    answer = shared_library.ask(question)
     first, second = answer.answer.split("\n")
     assert "Jonathan Frankle" in first and "Michael Carbin" in first
-    lottery = _paper(shipped_library, "The Lottery Ticket")
+    lottery = _paper(shared_library, "The Lottery Ticket")
     assert all(c.paper_id == lottery.id for c in answer.citations)
     assert "[" in second and not answer.abstained
 
@@ -150,19 +150,19 @@ def test_quoted_sentences_that_touch_are_one_piece_without_repeats():
     assert reading.quote() == ["Pruning helps. However, that failed. This paper fixes it."]
 
 
-def test_asking_whether_we_have_a_persons_paper_answers_about_their_paper_or_says_none(shipped_library):
-    muzero = _paper(shipped_library, "Mastering Atari")
-    answer = shipped_library.ask("any julian schrittwieser papers on our list?")
+def test_asking_whether_we_have_a_persons_paper_answers_about_their_paper_or_says_none(shared_library):
+    muzero = _paper(shared_library, "Mastering Atari")
+    answer = shared_library.ask("any julian schrittwieser papers on our list?")
     assert answer.answer.startswith("Julian Schrittwieser is an author of one of our papers: “" + muzero.title)
     assert [c.paper_id for c in answer.citations] == [muzero.id]
-    nobody = shipped_library.ask("got anything written by fei-fei li?")
+    nobody = shared_library.ask("got anything written by fei-fei li?")
     assert nobody.abstained and nobody.answer.startswith("That's not in our papers")
     assert "Fei-Fei" not in nobody.answer and "is an author" not in nobody.answer and not nobody.citations
 
 
-def test_a_list_by_source_names_every_paper_of_that_source_and_no_other(shipped_library):
-    blog = [p for p in shipped_library.papers() if p.source == "scale-ai-reading-group.txt"]
-    answer = shipped_library.ask("can you list all the papers we got from the scale ai reading group blog?")
+def test_a_list_by_source_names_every_paper_of_that_source_and_no_other(shared_library):
+    blog = [p for p in shared_library.papers() if p.source == "scale-ai-reading-group.txt"]
+    answer = shared_library.ask("can you list all the papers we got from the scale ai reading group blog?")
     assert answer.answer.startswith(f"{len(blog)} of our papers come from scale-ai-reading-group.txt: “")
     assert sorted(answer.paper_ids) == sorted(p.id for p in blog)
     assert all(f"“{p.title}”" in answer.answer for p in blog) and not answer.citations and not answer.abstained

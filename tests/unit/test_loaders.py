@@ -20,9 +20,9 @@ from paperbot.retrieval.loaders import (
 )
 from paperbot.retrieval.types import Paper, paper_id_for
 
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.conftest import FIXTURES, SHIPPED_CORPUS
 LOADER_FIXTURES = FIXTURES / "loaders"
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+CORPUS = SHIPPED_CORPUS
 BLOG = CORPUS / "scale-ai-reading-group.txt"
 SHORTSCIENCE = CORPUS / "shortscience-summaries.txt"
 HF_DAILY = CORPUS / "hf-daily-papers.txt"

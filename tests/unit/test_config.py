@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from paperbot.config import SettingsError, load_settings
 from paperbot.config.env_example import render
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import REPO
 
 
 def test_nested_setting_from_environment(monkeypatch):

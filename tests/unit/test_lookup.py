@@ -99,11 +99,6 @@ def test_dense_neighbours_add_topic_matches_words_miss(papers):
     assert hits[0].paper.id == target.id and hits[0].matched_on == "topic"
 
 
-def test_topic_lookup_through_the_index(shipped_library):
-    hits = shipped_library.lookup("semi-supervised pseudo-labeling with weak and strong augmentation")
-    assert hits[0].paper.title.startswith("FixMatch")
-
-
 # -- TL;DR ----------------------------------------------------------------------------------
 
 

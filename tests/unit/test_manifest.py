@@ -4,13 +4,13 @@ messaging experience, subscribed to what the app listens to, asking only for the
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import REPO
+
 MANIFEST = REPO / "slack" / "manifest.yaml"
 
 _STRING_LIST = {"type": "array", "items": {"type": "string", "maxLength": 50}, "uniqueItems": True}

@@ -1,39 +1,16 @@
-"""Hybrid retrieval: reciprocal-rank fusion, diversification across papers, BM25 that follows the index."""
+"""Hybrid retrieval over the shipped-corpus index: diversification across papers, per-paper scores,
+BM25 that follows the index, and lookup through the index's vectors."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from paperbot.retrieval.search import diversify, reciprocal_rank_fusion
 from paperbot.retrieval.types import Paper
 
 
-def test_fusion_rewards_items_both_retrievers_found():
-    dense = ["a", "b", "c"]
-    lexical = ["c", "d", "a"]
-    fused = reciprocal_rank_fusion([dense, lexical], k=60)
-    assert fused["a"] == 1 / 61 + 1 / 63
-    assert fused["c"] == 1 / 63 + 1 / 61
-    assert fused["b"] == 1 / 62 and fused["d"] == 1 / 62
-    # found by both beats found once, even at the top of one list
-    assert min(fused["a"], fused["c"]) > max(fused["b"], fused["d"])
-
-
-def test_fusion_constant_flattens_rank_differences():
-    sharp = reciprocal_rank_fusion([["x", "y"]], k=1)
-    flat = reciprocal_rank_fusion([["x", "y"]], k=1000)
-    assert sharp["x"] / sharp["y"] > flat["x"] / flat["y"]
-
-
-def test_diversify_caps_each_paper_and_keeps_order():
-    ranked = ["p1-a", "p1-b", "p1-c", "p2-a", "p1-d", "p3-a", "p2-b", "p2-c"]
-    chosen = diversify(ranked, lambda item: item.split("-")[0], per_group=2, limit=5)
-    assert chosen == ["p1-a", "p1-b", "p2-a", "p3-a", "p2-b"]
-
-
-def test_long_summary_cannot_crowd_out_other_papers(shipped_library):
-    searcher = shipped_library.searcher
-    cap = shipped_library.settings.retrieval.max_chunks_per_paper
+def test_long_summary_cannot_crowd_out_other_papers(shared_library):
+    searcher = shared_library.searcher
+    cap = shared_library.settings.retrieval.max_chunks_per_paper
     result = searcher.search("Reformer locality sensitive hashing attention reversible layers", k=6)
     per_paper = Counter(hit.paper.id for hit in result.hits)
     assert result.hits[0].paper.title.startswith("Reformer")
@@ -44,15 +21,15 @@ def test_long_summary_cannot_crowd_out_other_papers(shipped_library):
     assert all(hit.paper.id in result.paper_scores for hit in result.hits)
 
 
-def test_per_paper_scores_rank_the_papers_of_a_topic(shipped_library):
-    result = shipped_library.searcher.search("mixtures of experts")
-    top = [shipped_library.searcher.papers[p].title for p in result.ranked_papers()[:2]]
+def test_per_paper_scores_rank_the_papers_of_a_topic(shared_library):
+    result = shared_library.searcher.search("mixtures of experts")
+    top = [shared_library.searcher.papers[p].title for p in result.ranked_papers()[:2]]
     assert {"Distributed Learning of Mixtures of Experts"} <= set(top)
     assert any("Mixture-of-Expert" in t for t in top)
 
 
-def test_bm25_matches_word_forms_and_authors(shipped_library):
-    searcher = shipped_library.searcher
+def test_bm25_matches_word_forms_and_authors(shared_library):
+    searcher = shared_library.searcher
     # "searching ... architectures" must reach "Neural Architecture Search" (stemming)
     result = searcher.search("searching architectures automatically")
     assert result.lexical_scores
@@ -63,8 +40,8 @@ def test_bm25_matches_word_forms_and_authors(shipped_library):
     assert by_author.hits[0].paper.title.startswith("Reformer")
 
 
-def test_search_within_one_paper_returns_only_that_paper(shipped_library):
-    searcher = shipped_library.searcher
+def test_search_within_one_paper_returns_only_that_paper(shared_library):
+    searcher = shared_library.searcher
     paper = next(p for p in searcher.papers.values() if p.title.startswith("Deep Sets"))
     result = searcher.search("completely unrelated words about cooking pasta", paper_id=paper.id)
     assert result.hits and {h.paper.id for h in result.hits} == {paper.id}
@@ -79,3 +56,8 @@ def test_lexical_index_follows_the_store_version(shipped_library):
              "It trains twice as fast as plain gradient descent on toy problems."))
     assert "zorblaxian" in searcher.vocabulary
     assert searcher.search("zorblaxian folding").hits[0].paper.title == "Zorblaxian Gradient Folding"
+
+
+def test_topic_lookup_through_the_index(shared_library):
+    hits = shared_library.lookup("semi-supervised pseudo-labeling with weak and strong augmentation")
+    assert hits[0].paper.title.startswith("FixMatch")

@@ -51,21 +51,21 @@ ROUTES = {
 
 
 @pytest.mark.parametrize("route,question", [(r, q) for r, questions in ROUTES.items() for q in questions])
-def test_each_route_is_recognised_across_phrasings(shipped_library, route, question):
+def test_each_route_is_recognised_across_phrasings(shared_library, route, question):
     """People/titles -> catalog, "every paper on X" -> topic list, content -> single, the rest -> chit-chat."""
-    assert _route(shipped_library, question) == route
+    assert _route(shared_library, question) == route
 
 
-def test_no_decision_depends_on_capital_letters(shipped_library):
+def test_no_decision_depends_on_capital_letters(shared_library):
     for question in ["Who presented the Lottery Ticket paper?", "How does Reformer use Locality Sensitive Hashing?",
                      "What is Batch Normalization for?"]:
-        assert _route(shipped_library, question) == _route(shipped_library, question.lower())
-        assert shipped_library.ask(question).abstained == shipped_library.ask(question.lower()).abstained
+        assert _route(shared_library, question) == _route(shared_library, question.lower())
+        assert shared_library.ask(question).abstained == shared_library.ask(question.lower()).abstained
 
 
-def test_shipped_decisions_belong_to_the_default_embedder(shipped_library):
-    models = shipped_library.decisions
-    assert models.embedder == embedder_id(shipped_library.settings)
+def test_shipped_decisions_belong_to_the_default_embedder(shared_library):
+    models = shared_library.decisions
+    assert models.embedder == embedder_id(shared_library.settings)
     assert (SHIPPED_DIR / file_name(models.embedder)).exists()
     assert models.report["route"]["kfold_accuracy"] > 0.5  # the file carries its k-fold figures
 

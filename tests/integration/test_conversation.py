@@ -18,45 +18,45 @@ def _title(library, answer) -> str:
     return library.searcher.papers[answer.paper_ids[0]].title
 
 
-def test_follow_up_about_authors_is_answered_from_the_catalog(shipped_library):
-    first = shipped_library.ask("What does the Reformer summary say about long texts?")
-    follow_up = shipped_library.ask("who wrote it?", history=[_turn(first)])
+def test_follow_up_about_authors_is_answered_from_the_catalog(shared_library):
+    first = shared_library.ask("What does the Reformer summary say about long texts?")
+    follow_up = shared_library.ask("who wrote it?", history=[_turn(first)])
     assert "Nikita Kitaev" in follow_up.answer
     assert follow_up.citations[0].snippet.startswith("Authors: Nikita Kitaev")
 
 
-def test_follow_up_without_a_pronoun_stays_with_the_paper(shipped_library):
-    first = shipped_library.ask("what does fixmatch combine?")
-    assert _title(shipped_library, first).startswith("FixMatch")
-    follow_up = shipped_library.ask("and the confidence threshold?", history=[_turn(first)])
+def test_follow_up_without_a_pronoun_stays_with_the_paper(shared_library):
+    first = shared_library.ask("what does fixmatch combine?")
+    assert _title(shared_library, first).startswith("FixMatch")
+    follow_up = shared_library.ask("and the confidence threshold?", history=[_turn(first)])
     assert follow_up.paper_ids[0] == first.paper_ids[0]
 
 
-def test_a_pronoun_for_the_presenter_continues_with_that_person(shipped_library):
-    first = shipped_library.ask("who presented the lottery ticket paper?")
+def test_a_pronoun_for_the_presenter_continues_with_that_person(shared_library):
+    first = shared_library.ask("who presented the lottery ticket paper?")
     assert "Hongbo Tian" in first.answer
-    follow_up = shipped_library.ask("what else did he present?", history=[_turn(first)])
+    follow_up = shared_library.ask("what else did he present?", history=[_turn(first)])
     assert follow_up.answer.startswith("Hongbo Tian presented 3 of our papers")
     assert "The Case for Learned Index Structures" in follow_up.answer
 
 
-def test_ordinal_after_a_topic_list_answers_from_that_paper(shipped_library):
-    first = shipped_library.ask("what have we read on mixture of experts?")
+def test_ordinal_after_a_topic_list_answers_from_that_paper(shared_library):
+    first = shared_library.ask("what have we read on mixture of experts?")
     assert len(first.paper_ids) >= 2
-    follow_up = shipped_library.ask("tell me more about the second one", history=[_turn(first)])
+    follow_up = shared_library.ask("tell me more about the second one", history=[_turn(first)])
     assert not follow_up.abstained
     assert {c.paper_id for c in follow_up.citations} == {first.paper_ids[1]}
 
 
-def test_a_new_subject_starts_a_fresh_search(shipped_library):
-    first = shipped_library.ask("how does reformer make attention cheaper?")
-    follow_up = shipped_library.ask("what dataset does the adapool paper introduce?", history=[_turn(first)])
-    assert _title(shipped_library, follow_up).startswith("AdaPool")
+def test_a_new_subject_starts_a_fresh_search(shared_library):
+    first = shared_library.ask("how does reformer make attention cheaper?")
+    follow_up = shared_library.ask("what dataset does the adapool paper introduce?", history=[_turn(first)])
+    assert _title(shared_library, follow_up).startswith("AdaPool")
 
 
-def test_ask_about_one_paper_answers_generic_questions_from_it(shipped_library):
-    paper = next(p for p in shipped_library.papers() if p.title.startswith("Deep Sets"))
-    answer = shipped_library.ask("what is the main finding?", scope=[paper.id])
+def test_ask_about_one_paper_answers_generic_questions_from_it(shared_library):
+    paper = next(p for p in shared_library.papers() if p.title.startswith("Deep Sets"))
+    answer = shared_library.ask("what is the main finding?", scope=[paper.id])
     assert not answer.abstained
     assert {c.paper_id for c in answer.citations} == {paper.id}
 
@@ -79,11 +79,11 @@ def test_ask_reads_thread_lines_as_conversations_in_input_order(shipped_data_dir
     assert "Kihyuk Sohn" in out[4]["answer"] or "FixMatch" in out[4]["answer"]
 
 
-def test_a_follow_up_naming_one_of_the_listed_papers_picks_that_one(shipped_library):
-    first = shipped_library.ask("what have we read on mixture of experts?")
-    listed = [shipped_library.searcher.papers[p].title for p in first.paper_ids]
+def test_a_follow_up_naming_one_of_the_listed_papers_picks_that_one(shared_library):
+    first = shared_library.ask("what have we read on mixture of experts?")
+    listed = [shared_library.searcher.papers[p].title for p in first.paper_ids]
     assert len(listed) >= 2
     target = next(i for i, t in enumerate(listed) if t.startswith("Distributed Learning of Mixtures of Experts"))
     assert target > 0  # not simply the first one listed
-    follow_up = shipped_library.ask("and the distributed one, what does it propose?", history=[_turn(first)])
+    follow_up = shared_library.ask("and the distributed one, what does it propose?", history=[_turn(first)])
     assert follow_up.paper_ids[0] == first.paper_ids[target]

@@ -100,7 +100,7 @@ def test_server_index_refuses_another_embedder(tmp_path, chroma_server):
 
 
 def test_a_running_replica_sees_papers_another_replica_adds(tmp_path, chroma_server):
-    from .test_live_index import KEYWORD_QUESTION, MEANING_QUESTION, _new_paper_file
+    from tests.integration.test_live_index import KEYWORD_QUESTION, MEANING_QUESTION, _new_paper_file
 
     corpus = tmp_path / "papers"
     corpus.mkdir()
