@@ -117,6 +117,9 @@ def _print_fit(models) -> None:
 @click.command(name="eval")
 @click.argument("questions", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--fit", is_flag=True, help="Fit the decisions on the training split first and save them.")
+@click.option("--train", "train", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="With --fit: labelled .jsonl files or directories to fit on instead of the shipped training "
+                   "split (your team's own questions; never the set you report as held-out).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="With --fit: where to save the fitted decisions (default: the data dir's models/).")
 @click.option("--catalog", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -124,8 +127,8 @@ def _print_fit(models) -> None:
 @click.option("--failures", is_flag=True, help="List every question answered wrongly.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.pass_context
-def eval_command(ctx: click.Context, questions: tuple[Path, ...], fit: bool, output: Path | None,
-                 catalog: Path | None, failures: bool, as_json: bool) -> None:
+def eval_command(ctx: click.Context, questions: tuple[Path, ...], fit: bool, train: tuple[Path, ...],
+                 output: Path | None, catalog: Path | None, failures: bool, as_json: bool) -> None:
     """Score the answers on labelled QUESTIONS (files or directories of .jsonl).
 
     With no QUESTIONS, scores the shipped held-out test split. --fit first fits the route,
@@ -145,7 +148,7 @@ def eval_command(ctx: click.Context, questions: tuple[Path, ...], fit: bool, out
         if not library.papers():
             raise click.ClickException("the index is empty: run `paperbot ingest` first")
         if fit:
-            singles, conversations = read_labelled([TRAIN_DIR], map_catalog(catalog, library.papers()))
+            singles, conversations = read_labelled(list(train) or [TRAIN_DIR], map_catalog(catalog, library.papers()))
             models = fit_decisions(library, singles, conversations, embedder_id(library.settings),
                                    progress=lambda m: click.echo(m, err=True))
             path = models.save(output or local_path(library.settings.data_dir, models.embedder))

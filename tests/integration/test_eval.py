@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from paperbot.bot.cli import main
-from paperbot.retrieval.decisions import local_path
+from paperbot.retrieval.decisions import MODEL_NAMES, local_path
 from paperbot.retrieval.labelled import TEST_DIR, TRAIN_DIR, LabelsError, map_catalog, read_labelled
 
 LABELLED = [
@@ -72,13 +72,33 @@ def test_eval_on_an_empty_index_says_to_ingest(tmp_path):
 
 @pytest.mark.slow
 def test_fit_saves_decisions_the_library_then_uses(shipped_data_dir, tmp_path):
-    result = CliRunner().invoke(main, ["eval", "--fit", "--json", str(_write(tmp_path, LABELLED[:1]))])
+    # One file of the training split (every question type, conversations too) keeps the fit short.
+    train = TRAIN_DIR / "written-g.jsonl"
+    result = CliRunner().invoke(main, ["eval", "--fit", "--train", str(train), "--json",
+                                       str(_write(tmp_path, LABELLED[:1]))])
     assert result.exit_code == 0, result.output
     saved = local_path(shipped_data_dir, "local:all-MiniLM-L6-v2-onnx-int8")
     data = json.loads(saved.read_text())
-    assert data["report"]["off_corpus"]["kfold_recall"] > 0.5
-    assert data["report"]["questions"] > 400  # the whole training split, nothing from the test split
-    assert json.loads(result.stdout)["figures"]["hit@1"] == 1.0
+    singles, conversations = read_labelled([train], {})
+    assert (data["report"]["questions"], data["report"]["conversations"]) == (len(singles), len(conversations))
+    assert set(data["models"]) == set(MODEL_NAMES)
+    assert json.loads(result.stdout)["figures"]["hit@1"] == 1.0  # the library answers with what was just fitted
+
+
+def test_fit_reads_the_whole_training_split_by_default(shipped_data_dir, monkeypatch):
+    import paperbot.retrieval.fitting as fitting
+
+    seen = {}
+
+    def fit_decisions(library, singles, conversations, *args, **kwargs):
+        seen["questions"], seen["conversations"] = len(singles), len(conversations)
+        raise LabelsError("stop after reading")
+
+    monkeypatch.setattr(fitting, "fit_decisions", fit_decisions)
+    result = CliRunner().invoke(main, ["eval", "--fit"])
+    singles, conversations = read_labelled([TRAIN_DIR], {})
+    assert result.exit_code == 1 and "stop after reading" in result.output
+    assert seen == {"questions": len(singles), "conversations": len(conversations)} and len(singles) > 400
 
 
 def test_train_and_test_splits_share_no_question():

@@ -11,7 +11,7 @@ import pytest
 
 from tests.fake_arxiv import start_fake_arxiv
 from tests.paper_slack_harness import make_bot, send_command, send_interaction  # noqa: F401 (fixture)
-from tests.test_arxiv_add import SPARSE_MOE
+from tests.integration.test_arxiv_add import SPARSE_MOE
 
 TITLE = SPARSE_MOE.title
 ABS = "https://arxiv.org/abs/2405.01234"

@@ -16,38 +16,38 @@ LOTTERY = "The Lottery Ticket Hypothesis: Finding Sparse, Trainable Neural Netwo
     ("do we have anything by Yoshua Bengio in the list?", "Yoshua Bengio"),
     ("is there any paper from fei-fei li in our papers", "Fei-Fei Li"),
 ])
-def test_a_person_none_of_our_papers_names_gets_a_plain_no(shipped_library, question, name):
-    answer = shipped_library.ask(question)
+def test_a_person_none_of_our_papers_names_gets_a_plain_no(shared_library, question, name):
+    answer = shared_library.ask(question)
     assert answer.answer == (f"No: none of our papers is by {name}, as author or presenter, "
                              "as far as our notes record.")
     assert not answer.abstained and answer.citations == [] and answer.paper_ids == []
 
 
-def test_asking_whether_a_known_author_is_in_the_list_says_yes_and_names_the_paper(shipped_library):
-    answer = shipped_library.ask("any papers by david silver in the library?")
+def test_asking_whether_a_known_author_is_in_the_list_says_yes_and_names_the_paper(shared_library):
+    answer = shared_library.ask("any papers by david silver in the library?")
     assert answer.answer.startswith(f"Yes: David Silver is an author of one of our papers: “{MUZERO}”")
     assert not answer.abstained
-    titles = {p.id: p.title for p in shipped_library.papers()}
+    titles = {p.id: p.title for p in shared_library.papers()}
     assert [titles[p] for p in answer.paper_ids] == [MUZERO]
 
 
-def test_a_person_s_papers_are_what_the_answer_is_about_even_without_a_quotable_header(shipped_library):
+def test_a_person_s_papers_are_what_the_answer_is_about_even_without_a_quotable_header(shared_library):
     # The ShortScience summaries carry no "Authors:" line to cite; the answer is still about the paper.
-    answer = shipped_library.ask("Which of our papers did Christian Szegedy co-author?")
+    answer = shared_library.ask("Which of our papers did Christian Szegedy co-author?")
     assert f"“{BATCHNORM}”" in answer.answer
-    titles = {p.id: p.title for p in shipped_library.papers()}
+    titles = {p.id: p.title for p in shared_library.papers()}
     assert [titles[p] for p in answer.paper_ids] == [BATCHNORM]
 
 
-def test_a_title_run_together_and_cut_short_names_the_paper_in_a_who_question(shipped_library):
-    answer = shipped_library.ask("was batchnorm written by kaiming he?")
+def test_a_title_run_together_and_cut_short_names_the_paper_in_a_who_question(shared_library):
+    answer = shared_library.ask("was batchnorm written by kaiming he?")
     first, second = answer.answer.splitlines()
     assert first == f"No: Kaiming He neither wrote nor presented “{BATCHNORM}”, as far as our notes record."
     assert second.startswith(f"“{BATCHNORM}” was written by Sergey Ioffe and Christian Szegedy")
 
 
-def test_the_field_asked_for_comes_first_even_when_it_is_not_recorded(shipped_library):
-    answer = shipped_library.ask("who gave the talk on the reformer paper?")
+def test_the_field_asked_for_comes_first_even_when_it_is_not_recorded(shared_library):
+    answer = shared_library.ask("who gave the talk on the reformer paper?")
     assert answer.answer.startswith("Our notes don't say who presented “Reformer: The Efficient Transformer”; "
                                     "it was written by Nikita Kitaev, Łukasz Kaiser and Anselm Levskaya")
 
@@ -56,13 +56,13 @@ def test_the_field_asked_for_comes_first_even_when_it_is_not_recorded(shipped_li
     ("who presented lottery ticket at the reading group?", f"“{LOTTERY}” was presented by Hongbo Tian"),
     ("How many talks did Felix Lau give at the reading group?", "Felix Lau presented 2 of our papers:"),
 ])
-def test_naming_the_reading_group_in_a_people_question_does_not_list_the_blog(shipped_library, question, expected):
-    answer = shipped_library.ask(question)
+def test_naming_the_reading_group_in_a_people_question_does_not_list_the_blog(shared_library, question, expected):
+    answer = shared_library.ask(question)
     assert answer.answer.startswith(expected)
     assert "come from" not in answer.answer
 
 
-def test_asking_for_the_blog_s_papers_still_lists_them(shipped_library):
-    answer = shipped_library.ask("show me all the papers from the reading group blog")
+def test_asking_for_the_blog_s_papers_still_lists_them(shared_library):
+    answer = shared_library.ask("show me all the papers from the reading group blog")
     assert answer.answer.startswith("8 of our papers come from scale-ai-reading-group.txt: ")
     assert f"“{LOTTERY}”" in answer.answer
