@@ -50,6 +50,7 @@ MAX_QUESTION_CHARS = 2000
 UNCITED_NOTE = "The model's answer cited no sources, so here are the matching passages instead."
 UNSUPPORTED_NOTE = "The summaries the model cited don't state what it wrote, so here are the matching passages instead."
 DISTINCTIVE_PAPERS = 3  # a word in at most this many summaries singles a paper out
+RARE_WORD = 0.5  # specificity (0 everyday .. 1 rare) of a word that names what only one summary has
 CHITCHAT_ANSWER = ("That's not in our papers: I answer questions about the papers our group has read, quoting their summaries. "
                    "Try “what does Reformer change in attention?” or “who presented the lottery ticket paper?”.")
 
@@ -185,6 +186,11 @@ def _focus(text: str, previous: list[str]) -> list[str]:
     return previous
 
 
+def _names_one_paper(q: Question, index: "CorpusIndex") -> bool:
+    """A rare word only one of our summaries has ("bnas", "muzero") names that paper."""
+    return any(index.document_frequency.get(s, 0) == 1 and q.specific.get(s, 0.0) >= RARE_WORD for s in q.stems)
+
+
 def _catalog_papers(library: "Library", q: Question, people: Sequence[str], previous: list[str]) -> list[Paper]:
     """The papers a people/title question is about: named by title, else found by what the rest says."""
     index = library.searcher.index
@@ -237,7 +243,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
 
     # Chit-chat never names one of our papers by its title (none of 120 chit-chat training
     # questions does): "tl;dr reformer" is a question about Reformer.
-    if route == "chitchat" and not followup and not mentions.papers:
+    if route == "chitchat" and not followup and not mentions.papers and not _names_one_paper(q, index):
         return Answer(question=question, answer=CHITCHAT_ANSWER, abstained=True), None
     # "list every paper from the reading-group blog"; not "who presented muzero in reading group?"
     lists_source = route in ("topic_list", "catalog") and not mentions.people and not mentions.papers and not asks_who(text)

@@ -23,9 +23,24 @@ _PART_END = re.compile(r"(?<=\?)\s+(?=\S)|[,;]\s+(?=(?:and|also|plus)\s+" + _ASK
                        re.IGNORECASE)
 
 
+# "what's the core trick and how much throughput do they get": a second question word after a bare
+# "and" starts a new question when both sides are questions of their own (not "who wrote and who presented X").
+_AND_ASKS = re.compile(r"\s+(?=and\s+(?:who|whom|whose|what|what's|whats|how|which|why|when|where)\b)", re.IGNORECASE)
+_MIN_SIDE_WORDS = 4
+
+
+def _at_bare_and(part: str) -> list[str]:
+    pieces = [part]
+    for match in reversed(list(_AND_ASKS.finditer(part))):
+        left, right = part[:match.start()], part[match.end():]
+        if len(left.split()) >= _MIN_SIDE_WORDS and len(right.split()) >= _MIN_SIDE_WORDS:
+            return [*_at_bare_and(left), right]
+    return pieces
+
+
 def split_parts(question: str) -> list[str]:
     """The message's questions, in order; one part when it asks one thing."""
-    parts = [p.strip() for p in _PART_END.split(question.strip()) if p.strip()]
+    parts = [piece.strip() for p in _PART_END.split(question.strip()) if p.strip() for piece in _at_bare_and(p.strip())]
     merged: list[str] = []
     for part in parts:
         if merged and len(part.split()) < _MIN_WORDS:

@@ -62,7 +62,7 @@ def refers_to_person(text: str) -> bool:
 # Asking whether something holds, as people put it about our list ("anything by X?", "X wrote Y, right?").
 _WHETHER = re.compile(
     r"^(?:so\s+)?(?:does|do|did|is|are|was|were|has|have|can|could)\b|\b(?:right|correct|yes|true)\s*\?*\s*$|"
-    r"\bany(?:thing|one|body)?\s+(?:\w+\s+)?(?:by|from)\b|\bin (?:our|the) (?:list|papers|library|reading list)\b|"
+    r"\bany(?:thing|one|body)?\s+(?:\w+\s+)?(?:by|from)\b|\b(?:in|on) (?:our|the) (?:list|papers|library|reading list)\b|"
     r"^\W*(?:hay|gibt es|y a-t-il|est-ce que?|c'est)\b|\bis there\b", re.I)
 # The name after "by" in "anything by geoffrey hinton in our list?", up to the next plain word.
 _BY_NAME = re.compile(r"\b(?:by|from|von|de|di|par)\s+([^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){0,2})", re.I)

@@ -66,3 +66,13 @@ def test_asking_for_the_blog_s_papers_still_lists_them(shared_library):
     answer = shared_library.ask("show me all the papers from the reading group blog")
     assert answer.answer.startswith("8 of our papers come from scale-ai-reading-group.txt: ")
     assert f"“{LOTTERY}”" in answer.answer
+
+
+def test_a_short_question_with_a_word_only_one_summary_has_is_not_taken_for_chatter(shared_library):
+    # "bnas" is in one summary only: the question is about that paper, however chatty it looks.
+    answer = shared_library.ask("bnas numbers on cifar10??")
+    bnas = next(p for p in shared_library.papers() if p.title.startswith("Binarized Neural Architecture Search"))
+    assert not answer.abstained and answer.paper_ids[0] == bnas.id
+    assert "96.53%" in answer.answer
+    for chatter in ("cheers, that was quick", "haha nice one"):
+        assert shared_library.ask(chatter).answer.startswith("That's not in our papers: I answer questions about")
