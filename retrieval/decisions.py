@@ -22,6 +22,7 @@ from paperbot.retrieval.sentences import SentenceIndex
 from paperbot.retrieval.signals import (
     Question,
     catalog_field_features,
+    field_named,
     followup_features,
     off_corpus_features,
     route_features,
@@ -57,6 +58,9 @@ class DecisionModels:
 
     def asked_field(self, q: Question) -> str:
         """Which catalog field a question about a paper's people asks for: authors or presenter."""
+        named = field_named(q.text)
+        if named:
+            return named
         probs = self.models["catalog_field"].probabilities(catalog_field_features(q))
         return max(probs, key=probs.get)
 
