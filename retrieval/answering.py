@@ -52,6 +52,8 @@ UNCITED_NOTE = "The model's answer cited no sources, so here are the matching pa
 UNSUPPORTED_NOTE = "The summaries the model cited don't state what it wrote, so here are the matching passages instead."
 DISTINCTIVE_PAPERS = 3  # a word in at most this many summaries singles a paper out
 RARE_WORD = 0.5  # specificity (0 everyday .. 1 rare) of a word that names what only one summary has
+EMPTY_INDEX_ANSWER = ("No papers are indexed yet: run `paperbot ingest` on the server (or add one with `/paper add`), "
+                      "then ask again.")
 CHITCHAT_ANSWER = ("That's not in our papers: I answer questions about the papers our group has read, quoting their summaries. "
                    "Try “what does Reformer change in attention?” or “who presented the lottery ticket paper?”.")
 
@@ -229,6 +231,8 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     searcher = library.searcher
     index = searcher.index
     papers = index.papers
+    if not papers:  # a fresh install asked before anything was indexed
+        return Answer(question=question, answer=EMPTY_INDEX_ANSWER, abstained=True), None
     models = library.decisions
     q = understand(library, question)
     text, embedding, result, mentions = q.text, q.embedding.tolist(), q.result, q.mentions
