@@ -79,7 +79,8 @@ def test_add_a_versioned_abs_link_then_list_it_and_ask_about_it(shipped_data_dir
     (added,) = [p for p in after if p["title"] == "Quokka Routing: Sparse Experts That Share Their Keys"]
     assert added["source"] == "arxiv" and added["authors"] == list(SPARSE_MOE.authors) and added["added"]
     listed = _run("papers").stdout
-    assert "Quokka Routing: Sparse Experts That Share Their Keys" in listed and f"{len(after)} papers." in listed
+    rows = listed.splitlines()  # newest first; long titles cut at a word to fit the table
+    assert rows[1].startswith("Quokka Routing: Sparse Experts") and rows[-1] == f"{len(after)} papers."
 
     answer = json.loads(_run("ask", "--json", "How much routing memory does Quokka Routing save?").stdout)
     assert not answer["abstained"], answer
