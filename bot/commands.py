@@ -164,7 +164,8 @@ class PaperCommands:
         digest = build_digest(self.deps.library, self.digest_ledger, self.deps.state, datetime.now(timezone.utc))
         text, blocks = digest_message(digest)
         where = f"<#{settings.channel}>" if settings.channel else "no channel yet (set PAPERBOT_DIGEST__CHANNEL)"
-        note = f"Preview of this week's digest — posts to {where} on {settings.weekday.title()} at {settings.time} {settings.timezone}"
+        note = (f"Preview of this week's digest — posts to {where} on {settings.weekday.title()} "
+                f"at {settings.time} {settings.timezone}")
         respond(text=text, blocks=[blocks_for.context_block(note), *blocks][:blocks_for.MAX_BLOCKS], response_type="ephemeral")
 
     # -- buttons -------------------------------------------------------------------------

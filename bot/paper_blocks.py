@@ -106,9 +106,9 @@ def _buttons(paper_id: str) -> dict:
     return {
         "type": "actions",
         "elements": [
-            {"type": "button", "text": {"type": "plain_text", "text": "Show summary"}, "action_id": SHOW_SUMMARY, "value": paper_id},
-            {"type": "button", "text": {"type": "plain_text", "text": "Ask about this"}, "action_id": ASK_ABOUT, "value": paper_id},
-            {"type": "button", "text": {"type": "plain_text", "text": "Share in channel"}, "action_id": SHARE_PAPER, "value": paper_id},
+            _button("Show summary", SHOW_SUMMARY, paper_id),
+            _button("Ask about this", ASK_ABOUT, paper_id),
+            _button("Share in channel", SHARE_PAPER, paper_id),
         ],
     }
 
@@ -116,7 +116,7 @@ def _buttons(paper_id: str) -> dict:
 def _share_button(action_id: str, value: str, label: str) -> dict:
     return {
         "type": "actions",
-        "elements": [{"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id, "value": value}],
+        "elements": [_button(label, action_id, value)],
     }
 
 
@@ -140,3 +140,7 @@ def section(text: str) -> dict:
 
 def context_block(text: str) -> dict:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_LIMIT]}]}
+
+
+def _button(label: str, action_id: str, value: str) -> dict:
+    return {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id, "value": value}

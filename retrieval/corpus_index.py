@@ -14,7 +14,7 @@ import importlib.util
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import Stemmer

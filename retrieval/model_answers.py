@@ -67,7 +67,7 @@ def model_answer(answerer: ClaimChecker, question: str, evidence: Sequence[Evide
     except AnswererUnavailable:
         raise
     except DeadlineExceeded as exc:
-        raise AnswererUnavailable(deadline_note(deadline.seconds), cause=exc)
+        raise AnswererUnavailable(deadline_note(deadline.seconds), cause=exc) from exc
     except Exception as exc:  # a client library's bug must not cost the user the extractive answer
         log.exception("the language model's answer failed unexpectedly")
-        raise AnswererUnavailable(FAILED_NOTE, cause=exc)
+        raise AnswererUnavailable(FAILED_NOTE, cause=exc) from exc

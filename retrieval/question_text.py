@@ -110,8 +110,10 @@ ASKED_KINDS = {
     "result": re.compile(r"\bresults?\b|\bfind(?:ings?)?\b|\bfound\b|\boutperform|\bbeat|\bbetter\b|\bimprove|"
                          r"\bdid it (?:work|help)\b|\bdoes it (?:work|help)\b|\bshow(?:s|ed)?\b|\bperform", re.I),
     "why": re.compile(r"\bwhy\b|\breason\b|\bmotivat|\bpoint of\b|\bpurpose\b|\bproblem\b", re.I),
-    "gist": re.compile(r"\bwhat (?:does|do|did)\s+\S+(?:\s+\S+){0,4}\s+do\b|\bwhat(?:'s| is| are)\s+(?:the\s+)?\S+(?:\s+\S+){0,3}\s*\??$|"
-                       r"\bidea\b|\bhigh[- ]level\b|\bin short\b|\bbasically\b|\btl;?dr\b|\bgist\b|\bsummar|\bnutshell\b|\boverview\b|\bwhat(?:'s| is| was)\s+\S+(?:\s+\S+){0,6}\s+about\b|"
+    "gist": re.compile(r"\bwhat (?:does|do|did)\s+\S+(?:\s+\S+){0,4}\s+do\b|"
+                       r"\bwhat(?:'s| is| are)\s+(?:the\s+)?\S+(?:\s+\S+){0,3}\s*\??$|"
+                       r"\bidea\b|\bhigh[- ]level\b|\bin short\b|\bbasically\b|\btl;?dr\b|\bgist\b|\bsummar|\bnutshell\b|"
+                       r"\boverview\b|\bwhat(?:'s| is| was)\s+\S+(?:\s+\S+){0,6}\s+about\b|"
                        r"\bmain (?:idea|point|contribution)\b|\bexplain\b|\beli5\b", re.I),
     "yes_no": re.compile(r"^(?:@\S+\s+)?(?:so\s+)?(?:does|do|did|is|are|was|were|can|could|has|have|will|would|should)\b", re.I),
 }

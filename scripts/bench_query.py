@@ -33,7 +33,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from bench_ingest import synthetic_corpus  # noqa: E402
 
-QUESTIONS = [row["question"] for row in map(json.loads, (REPO / "retrieval" / "labels" / "train" / "dev.jsonl").read_text().splitlines())]
+DEV = REPO / "retrieval" / "labels" / "train" / "dev.jsonl"
+QUESTIONS = [row["question"] for row in map(json.loads, DEV.read_text().splitlines())]
 
 
 class HashedBagOfWords(BaseEmbedding):

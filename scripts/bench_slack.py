@@ -30,7 +30,8 @@ from paperbot.retrieval.library import Library  # noqa: E402
 from tests.paper_slack_harness import start_fake_slack  # noqa: E402
 
 SECRET = "bench-secret"
-QUESTIONS = [row["question"] for row in map(json.loads, (REPO / "retrieval" / "labels" / "train" / "dev.jsonl").read_text().splitlines())]
+DEV = REPO / "retrieval" / "labels" / "train" / "dev.jsonl"
+QUESTIONS = [row["question"] for row in map(json.loads, DEV.read_text().splitlines())]
 
 
 def send(url: str, event_id: str, ts: str, question: str) -> float:

@@ -52,7 +52,7 @@ class LlamaCppChat:
                     yield piece
         except _MODEL_ERRORS as exc:
             log.warning("llama.cpp generation failed: %s: %s", type(exc).__name__, exc)
-            raise AnswererUnavailable(FAILED_NOTE, cause=exc)
+            raise AnswererUnavailable(FAILED_NOTE, cause=exc) from exc
         finally:
             if hasattr(chunks, "close"):
                 chunks.close()  # stops generating (e.g. at the deadline)

@@ -128,13 +128,14 @@ class OpenAIChat:
                     said_something = said_something or bool(piece.strip())
                     yield piece
         except LLM_ERRORS as exc:
-            raise unavailable(exc, self._settings)
+            # No "from exc": unavailable() keeps the cause only when it cannot echo the API key.
+            raise unavailable(exc, self._settings)  # noqa: B904
         except READ_TIMED_OUT as exc:  # the server went quiet while sending its reply
             log.warning("LLM reply stalled: %s", type(exc).__name__)
-            raise AnswererUnavailable(TIMED_OUT_NOTE, cause=exc)
+            raise AnswererUnavailable(TIMED_OUT_NOTE, cause=exc) from exc
         except READ_FAILED as exc:  # the connection broke while the reply was coming
             log.warning("LLM reply broke off: %s: %s", type(exc).__name__, exc)
-            raise AnswererUnavailable(CUT_OFF_NOTE, cause=exc)
+            raise AnswererUnavailable(CUT_OFF_NOTE, cause=exc) from exc
         if not said_something:
             raise AnswererUnavailable(EMPTY_REPLY_NOTE)
 

@@ -1,7 +1,8 @@
 """Generic text / markdown files: one paper each, with optional YAML front matter.
 
 Front matter keys: title, authors (list or comma string), presenter, url, date (when the paper
-was presented or published), added (when it entered the corpus; date or datetime), added_by. Without a title, the first markdown heading or first line is the title.
+was presented or published), added (when it entered the corpus; date or datetime), added_by.
+Without a title, the first markdown heading or first line is the title.
 """
 
 from __future__ import annotations

@@ -200,7 +200,8 @@ def test_streamed_answer_yields_progress_then_the_verified_answer(shared_library
 
 
 def test_streamed_failure_falls_back_with_a_note(shared_library, monkeypatch):
-    monkeypatch.setattr(shared_library, "answerer", _ScriptedAnswerer(error=AnswererUnavailable("The language model is rate limited.")))
+    limited = AnswererUnavailable("The language model is rate limited.")
+    monkeypatch.setattr(shared_library, "answerer", _ScriptedAnswerer(error=limited))
     final = list(shared_library.ask_stream("What does MuZero beat on Atari?"))[-1]
     assert final.note == "The language model is rate limited." and final.citations
 

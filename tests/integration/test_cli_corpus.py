@@ -235,11 +235,12 @@ def test_full_disk_is_one_line_reading_still_works_and_nothing_is_lost(tmp_path)
     mount.mkdir()
     q = sandbox.quote
     paperbot = " ".join(q(part) for part in sandbox.paperbot_command())
+    full = q(str(tmp_path / "full.out"))
     result = sandbox.in_namespace(f"""
         mount -t tmpfs -o size=16m tmpfs {q(str(mount))}
         cp -a {q(str(tmp_path / 'data'))} {q(str(data))}
         dd if=/dev/zero of={q(str(mount / 'filler'))} bs=64k 2>/dev/null || true
-        {paperbot} ingest --quiet {q(str(more))} > {q(str(tmp_path / 'full.out'))} 2>&1 || echo "exit $?" >> {q(str(tmp_path / 'full.out'))}
+        {paperbot} ingest --quiet {q(str(more))} > {full} 2>&1 || echo "exit $?" >> {full}
         {paperbot} papers > {q(str(tmp_path / 'papers.out'))}
         rm {q(str(mount / 'filler'))}
         {paperbot} ingest --quiet {q(str(more))} > {q(str(tmp_path / 'freed.out'))}
@@ -268,6 +269,7 @@ def test_disk_filling_up_during_an_ingest_is_one_line_and_the_next_run_completes
     mount.mkdir()
     q = sandbox.quote
     paperbot = " ".join(q(part) for part in sandbox.paperbot_command())
+    full = q(str(tmp_path / "full.out"))
     check = ("from paperbot.config import load_settings; from paperbot.retrieval.library import Library; "
              "lib = Library(load_settings()); chunks = lib.store.chunks(); "
              "print(len(lib.papers()), len(chunks) == len({c.id for c in chunks}), "
@@ -278,7 +280,7 @@ def test_disk_filling_up_during_an_ingest_is_one_line_and_the_next_run_completes
         free=$(df -k --output=avail {q(str(mount))} | tail -1)
         # room to open the index (over 1 MB), not to write 100 papers into it
         dd if=/dev/zero of={q(str(mount / 'filler'))} bs=1k count=$((free - 1300)) 2>/dev/null
-        {paperbot} ingest --quiet {q(str(more))} > {q(str(tmp_path / 'full.out'))} 2>&1 || echo "exit $?" >> {q(str(tmp_path / 'full.out'))}
+        {paperbot} ingest --quiet {q(str(more))} > {full} 2>&1 || echo "exit $?" >> {full}
         mount -o remount,size=64m {q(str(mount))}
         {paperbot} ingest --quiet {q(str(more))} > {q(str(tmp_path / 'again.out'))} 2>&1
         {q(sys.executable)} -c {q(check)} > {q(str(tmp_path / 'check.out'))}

@@ -39,7 +39,8 @@ def test_a_sentence_that_needs_the_one_before_is_quoted_with_it():
     reading = Reading("x", (read("This makes it ten times faster.", 0.9, "They prune heads.", True, 3),
                             read("Unrelated remark here.", 0.1, None, False, 1)), ())
     assert reading.quote() == ["They prune heads. This makes it ten times faster."]
-    second = Reading("x", (read("Best answer sentence here.", 0.9, position=5), read("Also an answer here.", 0.6, position=2)), ())
+    second = Reading("x", (read("Best answer sentence here.", 0.9, position=5),
+                           read("Also an answer here.", 0.6, position=2)), ())
     assert second.quote() == ["Best answer sentence here.", "Also an answer here."]  # the likeliest first
 
 

@@ -205,7 +205,7 @@ def test_replicas_claiming_at_the_same_moment_get_one_claim_between_them(empty_s
     for n in range(10):
         barrier, outcomes = threading.Barrier(3), []
 
-        def claim(state, key=f"message:T1:C1:{n}.1"):
+        def claim(state, key=f"message:T1:C1:{n}.1", barrier=barrier, outcomes=outcomes):
             barrier.wait()
             outcomes.append(state.claim(key))
 
