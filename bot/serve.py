@@ -15,6 +15,7 @@ from slack_bolt import App
 from waitress import wasyncore
 from waitress.server import create_server
 
+from paperbot.config.errors import PaperbotError
 from paperbot.bot.readiness import Readiness
 from paperbot.bot.slack_gate import SlackGate
 from paperbot.config import Settings
@@ -25,7 +26,7 @@ HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 
 
-class TokenError(ValueError):
+class TokenError(PaperbotError, ValueError):
     """A Slack token is missing or malformed; the message says which."""
 
 

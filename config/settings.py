@@ -15,6 +15,7 @@ from typing import Literal
 import platformdirs
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from paperbot.config.errors import PaperbotError
 
 # Package data, so an installed wheel finds it from any directory.
 SHIPPED_CORPUS = Path(str(resources.files("paperbot.data") / "corpus"))
@@ -289,7 +290,7 @@ class Settings(BaseSettings):
         return "openai" if (self.openai_api_key or self.llm.base_url) else "local"
 
 
-class SettingsError(ValueError):
+class SettingsError(PaperbotError, ValueError):
     """A setting has a bad value; the message names the setting."""
 
 

@@ -18,6 +18,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from paperbot.config.errors import PaperbotError
 from paperbot.prompts import is_cannot_answer
 from paperbot.retrieval.answerers.base import AnswererUnavailable, ClaimChecker, Draft, Evidence, written
 from paperbot.retrieval.answerers.local import LocalAnswerer
@@ -58,7 +59,7 @@ CHITCHAT_ANSWER = ("That's not in our papers: I answer questions about the paper
                    "Try “what does Reformer change in attention?” or “who presented the lottery ticket paper?”.")
 
 
-class QuestionError(ValueError):
+class QuestionError(PaperbotError, ValueError):
     """The question can't be asked as it is (empty, too long); the message says why."""
 
 

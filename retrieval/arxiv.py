@@ -22,6 +22,7 @@ from xml.sax import SAXException
 import feedparser
 import httpx
 
+from paperbot.config.errors import PaperbotError
 from paperbot.retrieval.loaders import paper_from_text
 from paperbot.retrieval.types import Paper
 
@@ -39,7 +40,7 @@ _WITHDRAWN_COMMENT = re.compile(r"\bwithdrawn\b", re.I)
 _WITHDRAWN_ABSTRACT = re.compile(r"^\s*this (?:paper|article|submission|manuscript) (?:has been|is) withdrawn", re.I)
 
 
-class ArxivError(Exception):
+class ArxivError(PaperbotError):
     """The paper cannot be had from arXiv; the message is one line for the user."""
 
 

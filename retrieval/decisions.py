@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from paperbot.config.errors import PaperbotError
 from paperbot.retrieval.corpus_index import CorpusIndex
 from paperbot.retrieval.linear_model import LinearModel
 from paperbot.retrieval.reader import Reader, Reading
@@ -37,7 +38,7 @@ TOPIC_CANDIDATES = 12
 MODEL_KINDS = {"linear": LinearModel, "trees": TreeModel}  # a saved model's "kind" -> its class
 
 
-class ModelsMissingError(RuntimeError):
+class ModelsMissingError(PaperbotError, RuntimeError):
     """No fitted decisions for this embedder; the message says how to fit them."""
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from paperbot.config.errors import PaperbotError
 from paperbot.config import Settings
 
 LOCAL_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
@@ -27,7 +28,7 @@ TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f41157
 MAX_TOKENS = 256  # the model's training length
 
 
-class EmbedderError(RuntimeError):
+class EmbedderError(PaperbotError, RuntimeError):
     """The embedder cannot be used (missing or corrupted model files, API failure)."""
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from paperbot.config.errors import PaperbotError
 from paperbot.retrieval.chunking import chunking_identity
 from paperbot.retrieval.loaders import CorpusFormatError, InputLimits, corpus_files, load_file
 from paperbot.retrieval.loaders.limits import PAPER_SETTING, check_file_size
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 _CHUNKS_PER_BATCH = 128  # chunks embedded per call: big enough for throughput, small enough to show progress
 
 
-class DuplicatePaperError(ValueError):
+class DuplicatePaperError(PaperbotError, ValueError):
     """A paper with that title is already in the corpus."""
 
 

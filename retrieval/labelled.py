@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paperbot.config.errors import PaperbotError
 from paperbot.retrieval.types import Paper
 
 LABELS_DIR = Path(__file__).parent / "labels"
@@ -28,7 +29,7 @@ CATALOG = LABELS_DIR / "catalog.json"
 _OLD_TYPES = {"meta": "catalog", "multi": "topic_list"}
 
 
-class LabelsError(ValueError):
+class LabelsError(PaperbotError, ValueError):
     """A labelled file can't be read; the message names the file and line."""
 
 

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import chromadb
 from chromadb.config import Settings as ChromaClientSettings
 
+from paperbot.config.errors import PaperbotError
 from paperbot.config import Settings
 from paperbot.retrieval.chroma_pages import get_all
 from paperbot.retrieval.data_dir import WRITE_ROOM, NoRoomForCopy, readable_copy, unwritable_reason, write_refused
@@ -58,7 +59,7 @@ _AUTHORS_SEPARATOR = "\x1f"  # Chroma metadata holds scalars only
 _DOC_KEY = "document_id"  # where ChromaVectorStore keeps a node's SOURCE (the paper id)
 
 
-class StoreError(RuntimeError):
+class StoreError(PaperbotError, RuntimeError):
     """Chroma can't be reached or used; the message says what to do."""
 
 

@@ -22,12 +22,13 @@ from datetime import datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+from paperbot.config.errors import PaperbotError
 
 LOCK_NAME = "index.lock"
 HOLDER_NAME = "index.lock.json"
 
 
-class IndexBusy(Exception):
+class IndexBusy(PaperbotError):
     """Another writer holds the index; the message says who ("held by pid 1234 (paperbot ingest) since 20:31:05")."""
 
 

@@ -1,7 +1,8 @@
 """The `paperbot` command line.
 
-Each sub-module adds its commands with ``register(cli)``. Library errors become
-``click.ClickException`` here, at the edge, never deeper.
+Each sub-module adds its commands with ``register(cli)``. Errors for people (`PaperbotError`,
+the root of every error the product reports) become one ``Error: …`` line here, at the edge;
+a command catches one itself only to say more than its message.
 """
 
 from __future__ import annotations
@@ -9,10 +10,19 @@ from __future__ import annotations
 import click
 
 from paperbot.bot.logs import configure_logging
-from paperbot.config import Settings, SettingsError, load_settings
+from paperbot.config import Settings, load_settings
+from paperbot.config.errors import PaperbotError
 
 
-@click.group()
+class _Commands(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PaperbotError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="paperbot")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -23,10 +33,7 @@ def main(ctx: click.Context) -> None:
 def get_settings(ctx: click.Context) -> Settings:
     """Settings for this invocation, read once; a bad value is a clean error naming the setting."""
     if ctx.find_root().obj is None:
-        try:
-            settings = load_settings()
-        except SettingsError as exc:
-            raise click.ClickException(str(exc)) from None
+        settings = load_settings()
         configure_logging(settings.log_level)
         ctx.find_root().obj = settings
     return ctx.find_root().obj

@@ -22,11 +22,9 @@ def add(ctx: click.Context, reference: str, presenter: str | None) -> None:
     arXiv id, any version, or the same title) is reported, not added again. An unknown or withdrawn
     paper, or an API that is down or answers nonsense, is one line and a non-zero exit; nothing is written.
     """
-    from paperbot.retrieval.arxiv import ArxivClient, ArxivError, parse_arxiv_id
+    from paperbot.retrieval.arxiv import ArxivClient, parse_arxiv_id
     from paperbot.retrieval.arxiv_add import add_from_arxiv
-    from paperbot.retrieval.embeddings import EmbedderError
     from paperbot.retrieval.library import Library
-    from paperbot.retrieval.store import StoreError
 
     arxiv_id = parse_arxiv_id(reference)
     if arxiv_id is None:
@@ -35,10 +33,7 @@ def add(ctx: click.Context, reference: str, presenter: str | None) -> None:
         ctx.exit(NOT_AN_ID)
     settings = get_settings(ctx)
     library = Library(settings, for_writing=True, writer="paperbot add")
-    try:
-        result = add_from_arxiv(library, ArxivClient.from_settings(settings), arxiv_id, presenter=presenter)
-    except (ArxivError, StoreError, EmbedderError) as exc:
-        raise click.ClickException(str(exc)) from None
+    result = add_from_arxiv(library, ArxivClient.from_settings(settings), arxiv_id, presenter=presenter)
     paper = result.paper
     if not result.added:
         click.echo(f"Already in the library: “{paper.title}” ({paper.url or paper.source}); nothing added.")

@@ -76,24 +76,17 @@ def ask(ctx: click.Context, question: str | None, as_json: bool) -> None:
     line. A line may also be {"thread": ID, "question": Q}: lines sharing a thread id are one
     conversation (follow-ups see the earlier answers), as in a Slack thread.
     """
-    from paperbot.retrieval.answering import QuestionError
-    from paperbot.retrieval.decisions import ModelsMissingError
-    from paperbot.retrieval.store import StoreError
-
     library = _library(ctx)
-    try:
-        if not library.papers():
-            raise click.ClickException("the index is empty: run `paperbot ingest` first")
-        if question is not None:
-            answer = library.ask(question)
-            if as_json:
-                click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
-            else:
-                _print_answer(answer)
-            return
-        _answer_lines(library, sys.stdin)
-    except (QuestionError, StoreError, ModelsMissingError) as exc:
-        raise click.ClickException(str(exc)) from None
+    if not library.papers():
+        raise click.ClickException("the index is empty: run `paperbot ingest` first")
+    if question is not None:
+        answer = library.ask(question)
+        if as_json:
+            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            _print_answer(answer)
+        return
+    _answer_lines(library, sys.stdin)
 
 
 def _print_fit(models) -> None:
@@ -135,30 +128,26 @@ def eval_command(ctx: click.Context, questions: tuple[Path, ...], fit: bool, tra
     abstention, topic-list and follow-up decisions for the configured embedder on the shipped
     training split (never on the test split) and prints their k-fold figures.
     """
-    from paperbot.retrieval.decisions import ModelsMissingError, local_path
+    from paperbot.retrieval.decisions import local_path
     from paperbot.retrieval.embeddings import embedder_id
     from paperbot.retrieval.evaluation import evaluate
     from paperbot.retrieval.fitting import fit_decisions
-    from paperbot.retrieval.labelled import CATALOG, TEST_DIR, TRAIN_DIR, LabelsError, map_catalog, read_labelled
-    from paperbot.retrieval.store import StoreError
+    from paperbot.retrieval.labelled import CATALOG, TEST_DIR, TRAIN_DIR, map_catalog, read_labelled
 
     library = _library(ctx)
     catalog = catalog or CATALOG
-    try:
-        if not library.papers():
-            raise click.ClickException("the index is empty: run `paperbot ingest` first")
-        if fit:
-            singles, conversations = read_labelled(list(train) or [TRAIN_DIR], map_catalog(catalog, library.papers()))
-            models = fit_decisions(library, singles, conversations, embedder_id(library.settings),
-                                   progress=lambda m: click.echo(m, err=True))
-            path = models.save(output or local_path(library.settings.data_dir, models.embedder))
-            library.__dict__["decisions"] = models
-            click.echo(f"saved the fitted decisions to {path}", err=True)
-            if not as_json:
-                _print_fit(models)
-        report = evaluate(library, list(questions) or [TEST_DIR], catalog)
-    except (LabelsError, StoreError, ModelsMissingError) as exc:
-        raise click.ClickException(str(exc)) from None
+    if not library.papers():
+        raise click.ClickException("the index is empty: run `paperbot ingest` first")
+    if fit:
+        singles, conversations = read_labelled(list(train) or [TRAIN_DIR], map_catalog(catalog, library.papers()))
+        models = fit_decisions(library, singles, conversations, embedder_id(library.settings),
+                               progress=lambda m: click.echo(m, err=True))
+        path = models.save(output or local_path(library.settings.data_dir, models.embedder))
+        library.__dict__["decisions"] = models
+        click.echo(f"saved the fitted decisions to {path}", err=True)
+        if not as_json:
+            _print_fit(models)
+    report = evaluate(library, list(questions) or [TEST_DIR], catalog)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return

@@ -56,12 +56,7 @@ def papers(ctx: click.Context, as_json: bool) -> None:
     The date is when the paper was added to this index or, for the library as first ingested,
     when its source says it was presented or published (— when it says nothing).
     """
-    from paperbot.retrieval.store import StoreError
-
-    try:
-        found = _library(ctx).catalog()
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+    found = _library(ctx).catalog()
     if as_json:
         click.echo(json.dumps([_record(p) for p in found], ensure_ascii=False, indent=2))
         return
@@ -88,16 +83,12 @@ def find(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool) 
     """
     from paperbot.retrieval.lookup import lookup_words
     from paperbot.retrieval.question_text import clean_question
-    from paperbot.retrieval.store import StoreError
 
     text = " ".join(query)
     if not lookup_words(clean_question(text)):
         click.echo("Error: nothing to look up: give a title, author, presenter or topic.", err=True)
         ctx.exit(NOTHING_TO_LOOK_UP)
-    try:
-        hits = _library(ctx).lookup(text, limit=limit)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+    hits = _library(ctx).lookup(text, limit=limit)
     if as_json:
         click.echo(json.dumps([
             {**_record(h.paper), "date": h.paper.date.isoformat() if h.paper.date else None,

@@ -29,9 +29,6 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bo
     One writer at a time on an embedded index: while another holds it (an ingest, a paper being
     added from Slack), this one says whom it waits for and waits, then skips what that one indexed.
     """
-    from paperbot.retrieval.embeddings import EmbedderError
-    from paperbot.retrieval.loaders import CorpusFormatError
-    from paperbot.retrieval.store import StoreError
     from paperbot.retrieval.writer_lock import IndexBusy
 
     from paperbot.retrieval.library import Library
@@ -45,7 +42,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bo
     except IndexBusy as exc:
         raise click.ClickException(f"the index is being written: {exc}; run again when it is done, "
                                    "or without --no-wait to wait for it") from None
-    except (StoreError, EmbedderError, FileNotFoundError, CorpusFormatError) as exc:
+    except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"Indexed {report.papers_indexed} paper(s) ({len(report.added)} new, {len(report.updated)} changed), "

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from paperbot.config.errors import PaperbotError
 from paperbot.retrieval.types import Paper, Turn
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class Draft:
     abstained: bool = False
 
 
-class AnswererUnavailable(RuntimeError):
+class AnswererUnavailable(PaperbotError, RuntimeError):
     """The answerer could not answer (timeout, rate limit, server error, bad key, unreadable reply …).
 
     ``user_note`` is one line safe to show users; the cause stays in the logs.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from paperbot.config.errors import PaperbotError
 
 
-class CorpusFormatError(ValueError):
+class CorpusFormatError(PaperbotError, ValueError):
     """A corpus file (or its sidecar) that cannot be parsed; names the file and, when known, the line."""
 
     def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
