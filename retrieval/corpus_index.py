@@ -24,6 +24,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from paperbot.retrieval.lexical import LexicalIndex
 from paperbot.retrieval.lookup import LookupIndex
 from paperbot.retrieval.mentions import MentionIndex
+from paperbot.retrieval.near_words import NearWords
 from paperbot.retrieval.text_match import STOPWORDS
 from paperbot.retrieval.types import Chunk, Paper
 
@@ -137,6 +138,7 @@ class CorpusIndex:
         self._chunk_by_id: dict[str, Chunk] = {}
         self._vocabulary = _SortedCounts()  # words of whole summaries, counted by paper
         self._spelling = _SortedCounts()  # the alphabetic ones of 4+ letters: typo candidates
+        self._near_spelling = NearWords()  # every typo candidate ever seen; those gone have no count
         self._joined = _SortedCounts()
         self._hyphenated: dict[str, Counter] = {}
         self._stems: dict[str, str] = {}  # word -> stem, as the stemmer gives it
@@ -190,6 +192,8 @@ class CorpusIndex:
             self._spelling.add(w for w in vocabulary if w.isalpha() and len(w) >= 4)
             self._joined.add(j for p in papers for j in _joined_titles(p))
         for word in new_words:
+            if word.isalpha() and len(word) >= 4:
+                self._near_spelling.add(word)
             if "-" in word:
                 self._hyphenated.setdefault(word.replace("-", ""), Counter())[word] += 1
         if papers and last is not None and catalog_order(papers[0]) < last:
@@ -308,7 +312,12 @@ class CorpusIndex:
             joined = _first_with_prefix(self._joined.sorted, (word, ""))
             if joined and joined[0].startswith(word) and len(word) > joined[1].find(" ") + 1:
                 return joined[1]
-            found = process.extractOne(word, self._spelling.sorted, scorer=DamerauLevenshtein.normalized_similarity,
+            # The few words the typo may be, in the same (sorted) order: the same pick as over them all.
+            near = self._near_spelling
+            counts = self._spelling.counts
+            choices = sorted(w for w in map(near.words.__getitem__, near.candidates(word, SPELLING_MATCH, with_ratio=False))
+                             if counts.get(w, 0) > 0)
+            found = process.extractOne(word, choices, scorer=DamerauLevenshtein.normalized_similarity,
                                        score_cutoff=SPELLING_MATCH)
             return found[0] if found else word
         return _WORD.sub(fix, text.lower())

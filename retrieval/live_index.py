@@ -24,7 +24,7 @@ from paperbot.retrieval.locks import ReadWriteLock
 log = logging.getLogger(__name__)
 
 # Saved indexes are pickled objects: one saved by other code than this is ignored, never loaded.
-_PICKLED_MODULES = ("corpus_index", "lexical", "lookup", "mentions", "word_table", "text_match", "types")
+_PICKLED_MODULES = ("corpus_index", "lexical", "lookup", "mentions", "near_words", "word_table", "text_match", "types")
 
 
 def _code_version() -> str:

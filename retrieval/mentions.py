@@ -13,12 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import DamerauLevenshtein
 
 from paperbot.retrieval.lookup import content_words, normalize, with_parts, word_similarity
 from paperbot.retrieval.types import Paper
-from paperbot.retrieval.word_table import WordTable
+from paperbot.retrieval.word_table import WordTable, similarity_matrix
 
 NAME_PART_MATCH = 0.86  # similarity a question word needs to a part of a name
 MIN_NAME_PART = 3  # shorter name parts ("He", "Le", "Bo") are too ambiguous alone; 3 letters match only exactly
@@ -30,7 +28,9 @@ MIN_COMPACT_TITLE = 5
 class Mentions:
     people: tuple[str, ...] = ()  # as the catalog spells them, best match first
     papers: tuple[Paper, ...] = ()  # papers named by title, best match first
-    title_score: float = 0.0  # how surely the best title is named, in [0, 1]
+    # How surely the best title is named, in [0, 1]: exact from TITLE_MATCH up; below it, the best
+    # of the titles that have a word within TITLE_MATCH of a question word (0 when none has).
+    title_score: float = 0.0
     name_words: tuple[str, ...] = ()  # the question's words that name the people
 
     @property
@@ -93,7 +93,6 @@ class MentionIndex:
         self._longest = 0
         self._titles = WordTable()  # a short title's word -> papers
         self._title_columns: dict[str, np.ndarray] = {}  # paper id -> its title words' places in the table
-        self._matrix = None  # every title at once, as arrays: built when first needed after a change
         self._ranked = None  # the papers mapping self._ranks was computed for
         self._ranks: dict[str, int] = {}
         self._ranks_size = 0
@@ -111,7 +110,7 @@ class MentionIndex:
         title_words = _title_words(paper.title)
         self._titles.add(paper.id, title_words)
         self._title_columns[paper.id] = np.asarray([self._titles.position(w) for w in title_words], dtype=np.int64)
-        self._matrix = self._ranked = None
+        self._ranked = None
 
     def remove(self, paper: Paper) -> None:
         for person in (*paper.authors, *([paper.presenter] if paper.presenter else [])):
@@ -126,7 +125,7 @@ class MentionIndex:
                 del self._compact[compact]
         self._titles.remove(paper.id, _title_words(paper.title))
         self._title_columns.pop(paper.id, None)
-        self._matrix = self._ranked = None
+        self._ranked = None
 
     def papers_of(self, people: Sequence[str], papers: Mapping[str, Paper]) -> list[Paper]:
         """The papers the people wrote or presented, in catalog order."""
@@ -167,8 +166,9 @@ class MentionIndex:
         for size in range(MIN_COMPACT_TITLE, min(self._longest, len(compact)) + 1):
             for start in range(len(compact) - size + 1):
                 candidates |= self._compact.get(compact[start:start + size], set())
-        # Every title's score at once (rapidfuzz over the distinct title words), then the exact
-        # score of the best ones and of those over the threshold.
+        # The titles with a word near one of the question's (only those can reach TITLE_MATCH, as
+        # a mean can't exceed its largest term): their scores at once, then the exact score of the
+        # best ones and of those over the threshold.
         ids, approximate = self._approximate_title_scores(words)
         if len(ids):
             best = float(approximate.max())
@@ -180,35 +180,25 @@ class MentionIndex:
         return found, scored[0][0] if scored else 0.0
 
     def _approximate_title_scores(self, words: list[str]) -> tuple[list[str], np.ndarray]:
-        if self._matrix is None:
-            ids = list(self._title_columns)
-            sizes = np.asarray([len(self._title_columns[i]) for i in ids], dtype=np.int64)
-            columns = np.concatenate([self._title_columns[i] for i in ids]) if ids else np.zeros(0, dtype=np.int64)
-            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if ids else np.zeros(0, dtype=np.int64)
-            short_words = np.asarray([len(w) <= 3 for w in self._titles.words], dtype=bool)
-            self._matrix = (ids, columns, starts, sizes, short_words)
-        ids, columns, starts, sizes, short_words = self._matrix
+        """(ids, scores) of the titles that have a word within TITLE_MATCH of a question word."""
         vocabulary = self._titles.words
-        if not ids or not vocabulary:
+        near = self._titles.near_positions(words, TITLE_MATCH - 1e-6, exact_below=3)
+        ids = list(dict.fromkeys(pid for at in near for pid in self._titles.items(vocabulary[at])))
+        if not ids:
             return [], np.zeros(0)
-        similarity = np.maximum(process.cdist(vocabulary, words, scorer=fuzz.ratio, dtype=np.float64) / 100,
-                                process.cdist(vocabulary, words, scorer=DamerauLevenshtein.normalized_similarity,
-                                              dtype=np.float64))
+        sizes = np.asarray([len(self._title_columns[i]) for i in ids], dtype=np.int64)
+        columns = np.concatenate([self._title_columns[i] for i in ids])
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        distinct, local = np.unique(columns, return_inverse=True)
         # word_similarity: words of three letters or fewer match only themselves.
-        similarity[short_words] = 0.0
-        similarity[:, [len(w) <= 3 for w in words]] = 0.0
-        for column, word in enumerate(words):
-            at = self._titles.position(word)
-            if at is not None:
-                similarity[at, column] = 1.0
-        per_word = similarity.max(axis=1)
+        similarity = similarity_matrix(words, [vocabulary[c] for c in distinct], exact_below=3)
+        per_word = similarity.max(axis=0)
         scores = np.zeros(len(ids))
         has = sizes > 0
         if has.any():
-            sums = np.add.reduceat(per_word[columns], starts[has]) if len(columns) else np.zeros(int(has.sum()))
-            scores[has] = sums / sizes[has]
+            scores[has] = np.add.reduceat(per_word[local], starts[has]) / sizes[has]
         # One short word is no title ("Deep" names nothing): as _title_score.
-        lone = (sizes == 1)
+        lone = sizes == 1
         if lone.any():
             first = columns[starts[lone]]
             long_enough = np.asarray([len(vocabulary[c]) >= 6 for c in first])

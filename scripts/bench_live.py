@@ -1,12 +1,16 @@
 """Benchmark: the live index at growing corpus sizes (a script that prints figures, not a test).
 
-    python scripts/bench_live.py --sizes 1000 10000 100000 [--work DIR]
+    python scripts/bench_live.py --sizes 1000 10000 100000 [--work DIR] [--vocabulary realistic|small]
     python scripts/bench_live.py --questions-only DATA_DIR   # an index already built
 
 For each size N: N synthetic summaries are indexed into a data directory with a fast stand-in
 embedder (hashed bag of words; embedding 100,000 papers with MiniLM would take hours on 2 cores;
 query latency depends on the index size, not on what the stored vectors mean). Everything else
-uses the offline defaults and the real MiniLM model for questions. Printed per size:
+uses the offline defaults and the real MiniLM model for questions. The summaries and titles
+draw their words from wordfreq's English list with Zipf's law (``--vocabulary realistic``, the
+default), so the vocabulary grows with the corpus as a real one does and spelling correction and
+title matching meet a real-sized vocabulary; ``--vocabulary small`` uses 30 distinct words.
+Printed per size:
 
 - build: papers/s of the stand-in ingest, disk (Chroma + the saved in-memory index);
 - `paperbot ingest` with nothing changed, as a command;
@@ -25,6 +29,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
+import random
+import re
 import json
 import os
 import resource
@@ -73,6 +80,33 @@ class HashedBagOfWords(BaseEmbedding):
     _get_query_embedding = _get_text_embedding
 
 
+def zipf_words(seed: int):
+    """A function drawing k English words (wordfreq's list, alphabetic ones) with P(rank r) ~ 1/r."""
+    from wordfreq import top_n_list
+
+    words = [w for w in top_n_list("en", 1_000_000, wordlist="large") if re.fullmatch(r"[a-z]+", w)]
+    cumulative = list(itertools.accumulate(1.0 / rank for rank in range(1, len(words) + 1)))
+    rng = random.Random(seed)
+    return lambda k: rng.choices(words, cum_weights=cumulative, k=k)
+
+
+def realistic_corpus(folder: Path, n: int, seed: int = 7) -> Path:
+    """n Markdown summaries of 120-220 words each, titles of 3-7 words, from a Zipfian English vocabulary."""
+    draw = zipf_words(seed)
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        title = " ".join(w.title() for w in draw(rng.randint(3, 7) + 20) if len(w) > 3)
+        title = " ".join(title.split()[:rng.randint(3, 7)]) + f" {i}"
+        sentences = [" ".join(draw(rng.randint(10, 22))).capitalize() + "." for _ in range(rng.randint(8, 12))]
+        (folder / f"paper-{i:05d}.md").write_text(
+            f"---\ntitle: {title}\nauthors: [Author {i % 97}, Author {i % 89}]\n---\n{' '.join(sentences)}\n")
+    return folder
+
+
+CORPORA = {"realistic": realistic_corpus, "small": synthetic_corpus}
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
@@ -98,13 +132,13 @@ def timed_commands(env: dict, commands: dict[str, list[str]], runs: int = 3) -> 
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def build(size: int, work: Path) -> tuple[Path, Path, float]:
-    corpus, data = work / f"corpus-{size}", work / f"data-{size}"
+def build(size: int, work: Path, vocabulary: str) -> tuple[Path, Path, float]:
+    corpus, data = work / f"corpus-{vocabulary}-{size}", work / f"data-{vocabulary}-{size}"
     if (data / "built").exists():
         return corpus, data, float((data / "built").read_text())
     shutil.rmtree(corpus, ignore_errors=True)
     shutil.rmtree(data, ignore_errors=True)
-    synthetic_corpus(corpus, size)
+    CORPORA[vocabulary](corpus, size)
     library = Library(load_settings(data_dir=data))
     library.embedder = HashedBagOfWords(embed_batch_size=128)
     start = time.perf_counter()
@@ -114,8 +148,8 @@ def build(size: int, work: Path) -> tuple[Path, Path, float]:
     return corpus, data, seconds
 
 
-def bench(size: int, work: Path) -> dict:
-    corpus, data, build_s = build(size, work)
+def bench(size: int, work: Path, vocabulary: str) -> dict:
+    corpus, data, build_s = build(size, work, vocabulary)
     env = dict(os.environ, PAPERBOT_DATA_DIR=str(data))
     python = sys.executable
     paperbot = str(Path(python).with_name("paperbot"))
@@ -209,7 +243,8 @@ def questions_only(data: Path) -> dict:
     start = time.perf_counter()
     library.searcher.refresh()
     row: dict = {"papers": len(library.searcher.index.papers), "load_s": time.perf_counter() - start,
-                 "index_loaded_from": library.searcher.live.loaded_from, "disk_mb": disk_mb(data)}
+                 "index_loaded_from": library.searcher.live.loaded_from, "disk_mb": disk_mb(data),
+                 "vocabulary_words": len(library.searcher.index.vocabulary)}
     passes = []
     for _ in range(2):
         samples = []
@@ -234,6 +269,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/paperbot-bench-live"))
+    parser.add_argument("--vocabulary", choices=sorted(CORPORA), default="realistic",
+                        help="where the synthetic summaries' words come from (default: realistic)")
+    parser.add_argument("--build-only", action="store_true", help="only build the indexes (timed later)")
     parser.add_argument("--questions-only", type=Path, metavar="DATA_DIR",
                         help="only load this existing index and time questions and lookups")
     args = parser.parse_args()
@@ -245,7 +283,10 @@ def main() -> None:
         return
     args.work.mkdir(parents=True, exist_ok=True)
     for size in args.sizes:
-        show(bench(size, args.work))
+        if args.build_only:
+            print(json.dumps({"papers": size, "data": str(build(size, args.work, args.vocabulary)[1])}), flush=True)
+        else:
+            show(bench(size, args.work, args.vocabulary))
 
 
 if __name__ == "__main__":
