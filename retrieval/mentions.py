@@ -9,6 +9,8 @@ its short name (before the colon) or most of its words, written with or without 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +24,7 @@ NAME_PART_MATCH = 0.86  # similarity a question word needs to a part of a name
 MIN_NAME_PART = 3  # shorter name parts ("He", "Le", "Bo") are too ambiguous alone; 3 letters match only exactly
 TITLE_MATCH = 0.85
 MIN_COMPACT_TITLE = 5
+REMEMBERED = 256  # texts whose mentions are kept: a question's steps and its thread ask for the same ones
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,9 @@ def find_mentions(question: str, papers: Sequence[Paper]) -> Mentions:
 
 class MentionIndex:
     """The catalog's people and titles, kept per index generation: `find` scores only the people
-    and titles a question's words come near, and gives what `find_mentions` gives for all papers."""
+    and titles a question's words come near, and gives what `find_mentions` gives for all papers.
+    What it found for a text is kept until the catalog changes (every step of a question, and each
+    later question of its thread, reads the same texts' mentions)."""
 
     def __init__(self) -> None:
         self._parts = WordTable()  # a part of a name -> the people whose name has it
@@ -96,6 +101,16 @@ class MentionIndex:
         self._ranked = None  # the papers mapping self._ranks was computed for
         self._ranks: dict[str, int] = {}
         self._ranks_size = 0
+        self._found: OrderedDict[str, Mentions] = OrderedDict()  # text -> mentions, newest last
+        self._found_in: tuple = (None, 0)  # the papers mapping (and its size) they were found among
+        self._found_lock = threading.Lock()  # questions are answered on several threads
+
+    def __getstate__(self):  # saved without what questions found: it is found again
+        return {k: v for k, v in self.__dict__.items() if k not in ("_found", "_found_in", "_found_lock")}
+
+    def __setstate__(self, state) -> None:
+        self.__dict__.update(state)
+        self._found, self._found_in, self._found_lock = OrderedDict(), (None, 0), threading.Lock()
 
     def add(self, paper: Paper) -> None:
         for place, person in enumerate((*paper.authors, *([paper.presenter] if paper.presenter else []))):
@@ -111,6 +126,7 @@ class MentionIndex:
         self._titles.add(paper.id, title_words)
         self._title_columns[paper.id] = np.asarray([self._titles.position(w) for w in title_words], dtype=np.int64)
         self._ranked = None
+        self._found.clear()
 
     def remove(self, paper: Paper) -> None:
         for person in (*paper.authors, *([paper.presenter] if paper.presenter else [])):
@@ -126,6 +142,7 @@ class MentionIndex:
         self._titles.remove(paper.id, _title_words(paper.title))
         self._title_columns.pop(paper.id, None)
         self._ranked = None
+        self._found.clear()
 
     def papers_of(self, people: Sequence[str], papers: Mapping[str, Paper]) -> list[Paper]:
         """The papers the people wrote or presented, in catalog order."""
@@ -133,6 +150,23 @@ class MentionIndex:
         return [papers[pid] for pid in sorted(ids, key=lambda pid: self._rank(pid, papers))]
 
     def find(self, question: str, papers: Mapping[str, Paper]) -> Mentions:
+        with self._found_lock:
+            if self._found_in[0] is not papers or self._found_in[1] != len(papers):  # other papers, other ranks
+                self._found.clear()
+                self._found_in = (papers, len(papers))
+            found = self._found.get(question)
+            if found is not None:
+                self._found.move_to_end(question)
+                return found
+        found = self._find(question, papers)
+        with self._found_lock:
+            if self._found_in[0] is papers:
+                self._found[question] = found
+            if len(self._found) > REMEMBERED:
+                self._found.popitem(last=False)
+        return found
+
+    def _find(self, question: str, papers: Mapping[str, Paper]) -> Mentions:
         words = content_words(question)
         if not words:
             return Mentions()
