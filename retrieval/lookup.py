@@ -106,14 +106,16 @@ class LookupIndex:
         ids = self._titles.keys_near(words + joined, (NAME_THRESHOLD - 0.1) / 0.9 - 1e-6)
         columns = np.union1d(self._titles.columns(ids), self._title_content.columns(ids))
         similarity = vocabulary.similarity(words, columns)
-        covered = self._titles.coverage(ids, similarity, columns)
+        packed = self._titles.pack(ids, columns)
+        covered = WordLists.coverage(packed, similarity)
         if joined:
-            covered = np.maximum(covered, self._titles.coverage(ids, vocabulary.similarity(joined, columns), columns))
-        titles = 0.9 * covered + 0.1 * self._title_content.share(ids, similarity, columns)
+            covered = np.maximum(covered, WordLists.coverage(packed, vocabulary.similarity(joined, columns)))
+        titles = 0.9 * covered + 0.1 * WordLists.share(self._title_content.pack(ids, columns), similarity)
         people = self._people.keys_near(words, NAME_THRESHOLD - 1e-6)
         people_columns = self._people.columns(people)
-        named = self._people.coverage(people, self._people.vocabulary.similarity(words, people_columns), people_columns)
-        too_short = self._people.lengths(people) < len(words)  # "hongbo tian lottery" names no one
+        packed = self._people.pack(people, people_columns)
+        named = WordLists.coverage(packed, self._people.vocabulary.similarity(words, people_columns))
+        too_short = packed[1] < len(words)  # "hongbo tian lottery" names no one
         person_score = {people[i]: float(named[i]) for i in np.flatnonzero((named >= NAME_THRESHOLD) & ~too_short)}
         title_score = {ids[i]: float(titles[i]) for i in np.flatnonzero(titles >= NAME_THRESHOLD)}
         candidates = set(title_score)

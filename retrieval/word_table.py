@@ -27,7 +27,7 @@ def similarity_matrix(words: list[str], choices: list[str], exact_below: int) ->
     matrix = np.maximum(process.cdist(words, choices, scorer=fuzz.ratio, dtype=np.float64) / 100,
                         process.cdist(words, choices, scorer=DamerauLevenshtein.normalized_similarity,
                                       dtype=np.float64))
-    matrix[:, np.asarray([len(w) <= exact_below for w in choices], dtype=bool)] = 0.0
+    matrix[:, np.fromiter(map(len, choices), dtype=np.int64, count=len(choices)) <= exact_below] = 0.0
     matrix[np.asarray([len(w) <= exact_below for w in words], dtype=bool), :] = 0.0
     at = {w: i for i, w in enumerate(choices)}
     for row, word in enumerate(words):
@@ -37,18 +37,17 @@ def similarity_matrix(words: list[str], choices: list[str], exact_below: int) ->
 
 
 def near_positions(index: NearWords, words: list[str], cutoff: float, exact_below: int) -> np.ndarray:
-    """Positions in ``index`` of the words whose `similarity_matrix` score to one of ``words`` may
-    reach ``cutoff`` (a superset: the caller scores them)."""
+    """Positions in ``index`` of the words whose `similarity_matrix` score to one of ``words``
+    reaches ``cutoff``: the postings' candidates, scored."""
     found = [np.asarray([at for w in words if (at := index.position(w)) is not None], dtype=np.int64)]
     for word in words:
         if len(word) > exact_below:
             found.append(index.candidates(word, cutoff, with_ratio=True))
     positions = np.unique(np.concatenate(found))
-    if exact_below and len(positions):  # short words match only themselves (kept above)
-        lengths = np.asarray([len(index.words[i]) for i in positions])
-        exact = np.isin(positions, found[0])
-        positions = positions[(lengths > exact_below) | exact]
-    return positions
+    if not len(positions):
+        return positions
+    similarity = similarity_matrix(words, [index.words[i] for i in positions], exact_below)
+    return positions[similarity.max(axis=0) >= cutoff]
 
 
 class WordTable:
@@ -183,40 +182,45 @@ class WordLists:
         return np.unique(np.concatenate([self._lists[k] for k in keys]))
 
     def lengths(self, keys: list) -> np.ndarray:
-        return np.asarray([len(self._lists[k]) for k in keys], dtype=np.int64)
+        return np.fromiter((len(self._lists[k]) for k in keys), dtype=np.int64, count=len(keys))
 
-    def _local(self, keys: list, columns: np.ndarray) -> np.ndarray:
-        """Each item's words as indexes into ``columns``, padded with -1."""
+    def pack(self, keys: list, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(each item's words as indexes into ``columns``, padded with -1; each item's length)."""
+        lists = [self._lists[k] for k in keys]
         lengths = self.lengths(keys)
         local = np.full((len(keys), int(lengths.max()) if len(keys) else 0), -1, dtype=np.int64)
-        for row, key in enumerate(keys):
-            local[row, :lengths[row]] = np.searchsorted(columns, self._lists[key])
-        return local
+        if lengths.sum():
+            rows = np.repeat(np.arange(len(keys)), lengths)
+            places = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            local[rows, places] = np.searchsorted(columns, np.concatenate(lists))
+        return local, lengths
 
-    def coverage(self, keys: list, similarity: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        """Per item: the mean over the query words of their best similarity to the item's words.
+    @staticmethod
+    def coverage(packed: tuple[np.ndarray, np.ndarray], similarity: np.ndarray) -> np.ndarray:
+        """Per item (as `pack` gave them): the mean over the query words of their best similarity
+        to the item's words.
 
-        ``similarity`` is `Vocabulary.similarity` of the query's words at ``columns``; an item with
-        no words scores 0.
+        ``similarity`` is `Vocabulary.similarity` of the query's words at the packed ``columns``;
+        an item with no words scores 0.
         """
-        total = np.zeros(len(keys))
-        if not keys or not len(similarity):
+        local, lengths = packed
+        total = np.zeros(len(lengths))
+        if not len(lengths) or not len(similarity):
             return total
-        local = self._local(keys, columns)
         padded = np.concatenate([similarity, np.full((len(similarity), 1), -np.inf)], axis=1)  # -1 -> -inf
         for row in padded:  # query word by query word, as sum() adds them
             total = total + row[local].max(axis=1, initial=-np.inf)
         total = total / len(similarity)
-        total[self.lengths(keys) == 0] = 0.0
+        total[lengths == 0] = 0.0
         return total
 
-    def share(self, keys: list, similarity: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        """Per item: the mean over its words of their best similarity to a query word."""
-        total = np.zeros(len(keys))
-        if not keys or not len(similarity):
+    @staticmethod
+    def share(packed: tuple[np.ndarray, np.ndarray], similarity: np.ndarray) -> np.ndarray:
+        """Per item (as `pack` gave them): the mean over its words of their best similarity to a query word."""
+        local, lengths = packed
+        total = np.zeros(len(lengths))
+        if not len(lengths) or not len(similarity):
             return total
-        local = self._local(keys, columns)
-        lengths = self.lengths(keys)
         best = np.concatenate([similarity.max(axis=0), [0.0]])  # padding (-1) adds nothing
         for column in range(local.shape[1]):  # word by word, as sum() adds them
             total = total + best[local[:, column]]
