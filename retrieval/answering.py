@@ -228,7 +228,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     # questions does): "tl;dr reformer" is a question about Reformer.
     if route == "chitchat" and not followup and not mentions.papers:
         return Answer(question=question, answer=CHITCHAT_ANSWER, abstained=True), None
-    source = named_source(text, index.source_counts) if route in ("topic_list", "catalog") else None
+    source = named_source(text, index.sources_by_word) if route in ("topic_list", "catalog") else None
     if source is not None:  # "list every paper from the reading-group blog"
         return source_list(question, source, papers.values()), None
     if route == "catalog":

@@ -25,6 +25,7 @@ from paperbot.retrieval.lexical import LexicalIndex
 from paperbot.retrieval.lookup import LookupIndex
 from paperbot.retrieval.mentions import MentionIndex
 from paperbot.retrieval.near_words import NearWords
+from paperbot.retrieval.source_lists import name_words
 from paperbot.retrieval.text_match import STOPWORDS
 from paperbot.retrieval.types import Chunk, Paper
 
@@ -145,6 +146,7 @@ class CorpusIndex:
         self.paper_stems = _PaperStems(self)
         self.document_frequency: Counter = Counter()
         self.source_counts: Counter = Counter()  # source file -> its papers: the sources, without a scan
+        self.sources_by_word: dict[str, set[str]] = {}  # a word of a source's name -> those sources
         self.mentions = MentionIndex()
         self.lookup = LookupIndex()
         self.apply(papers, chunks, bulk=True)
@@ -177,6 +179,9 @@ class CorpusIndex:
                 chunk_docs.append((chunk.id, self.tokens(heading + " " + chunk.text)))
             vocabulary.extend(frozenset(words(text)))
             self.document_frequency.update(self.paper_stems.of(paper))
+            if not self.source_counts[paper.source]:
+                for word in name_words(paper.source):
+                    self.sources_by_word.setdefault(word, set()).add(paper.source)
             self.source_counts[paper.source] += 1
             self.mentions.add(paper)
             self.lookup.add(paper)
@@ -205,6 +210,10 @@ class CorpusIndex:
         self.source_counts[paper.source] -= 1
         if self.source_counts[paper.source] <= 0:
             del self.source_counts[paper.source]
+            for word in name_words(paper.source):
+                self.sources_by_word[word].discard(paper.source)
+                if not self.sources_by_word[word]:
+                    del self.sources_by_word[word]
         heading = self.paper_heading(paper)
         for chunk in self.chunks_of.pop(paper_id, []):
             self._chunk_by_id.pop(chunk.id, None)

@@ -26,7 +26,8 @@ from paperbot.retrieval.locks import ReadWriteLock
 log = logging.getLogger(__name__)
 
 # Saved indexes are pickled objects: one saved by other code than this is ignored, never loaded.
-_PICKLED_MODULES = ("corpus_index", "lexical", "lookup", "mentions", "near_words", "word_table", "text_match", "types")
+_PICKLED_MODULES = ("corpus_index", "lexical", "lookup", "mentions", "near_words", "word_table", "text_match", "types",
+                   "source_lists")
 
 
 def _code_version() -> str:

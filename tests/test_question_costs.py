@@ -72,3 +72,27 @@ def test_a_thread_finds_each_texts_mentions_once_per_generation(shipped_library,
     assert library.ask("who presented the quokka lattices paper?").paper_ids == [paper.id]
     assert library.ask("who presented the quokka lattices paper?").paper_ids == [paper.id]
     assert found[before:] == ["who presented the quokka lattices paper?"]
+
+
+def test_a_source_is_named_by_reading_only_the_sources_sharing_a_word_with_the_question(monkeypatch):
+    from paperbot.retrieval import source_lists
+    from paperbot.retrieval.corpus_index import CorpusIndex
+
+    papers = [Paper(id=f"n{i}", title=f"Note {i}", text="Quokka nets.", source=f"weekly-note-{i}.md") for i in range(2000)]
+    papers += [Paper(id=f"s{i}", title=f"Short {i}", text="Wombat nets.", source="shortscience-summaries.txt")
+               for i in range(3)]
+    index = CorpusIndex(papers)
+    read: list[str] = []
+    original = source_lists.name_words
+
+    def name_words(source):
+        read.append(source)
+        return original(source)
+
+    monkeypatch.setattr(source_lists, "name_words", name_words)
+    assert source_lists.named_source("what do we have from shortscience?", index.sources_by_word) == \
+        "shortscience-summaries.txt"
+    assert read == ["shortscience-summaries.txt"]
+    index.apply([], [], removed=["s0", "s1", "s2"])
+    assert source_lists.named_source("what do we have from shortscience?", index.sources_by_word) is None
+    assert "shortscience" not in index.sources_by_word and len(index.sources_by_word["weekly"]) == 2000
