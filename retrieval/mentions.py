@@ -24,6 +24,9 @@ NAME_PART_MATCH = 0.86  # similarity a question word needs to a part of a name
 MIN_NAME_PART = 3  # shorter name parts ("He", "Le", "Bo") are too ambiguous alone; 3 letters match only exactly
 TITLE_MATCH = 0.85
 MIN_COMPACT_TITLE = 5
+# Up to this many distinct title words every title is scored (a few milliseconds), so a mention's
+# title_score is exact at any value; beyond, only the titles with a word near the question's.
+EVERY_TITLE_UP_TO = 5000
 REMEMBERED = 256  # texts whose mentions are kept: a question's steps and its thread ask for the same ones
 
 
@@ -31,8 +34,9 @@ REMEMBERED = 256  # texts whose mentions are kept: a question's steps and its th
 class Mentions:
     people: tuple[str, ...] = ()  # as the catalog spells them, best match first
     papers: tuple[Paper, ...] = ()  # papers named by title, best match first
-    # How surely the best title is named, in [0, 1]: exact from TITLE_MATCH up; below it, the best
-    # of the titles that have a word within TITLE_MATCH of a question word (0 when none has).
+    # How surely the best title is named, in [0, 1]: exact from TITLE_MATCH up; below it, exact
+    # while the catalog has at most EVERY_TITLE_UP_TO title words, else the best of the titles that
+    # have a word within TITLE_MATCH of a question word (0 when none has).
     title_score: float = 0.0
     name_words: tuple[str, ...] = ()  # the question's words that name the people
 
@@ -214,10 +218,14 @@ class MentionIndex:
         return found, scored[0][0] if scored else 0.0
 
     def _approximate_title_scores(self, words: list[str]) -> tuple[list[str], np.ndarray]:
-        """(ids, scores) of the titles that have a word within TITLE_MATCH of a question word."""
+        """(ids, scores) of every title, or of a large catalog's titles that have a word within
+        TITLE_MATCH of a question word."""
         vocabulary = self._titles.words
-        near = self._titles.near_positions(words, TITLE_MATCH - 1e-6, exact_below=3)
-        ids = list(dict.fromkeys(pid for at in near for pid in self._titles.items(vocabulary[at])))
+        if len(vocabulary) <= EVERY_TITLE_UP_TO:
+            ids = list(self._title_columns)
+        else:
+            near = self._titles.near_positions(words, TITLE_MATCH - 1e-6, exact_below=3)
+            ids = list(dict.fromkeys(pid for at in near for pid in self._titles.items(vocabulary[at])))
         if not ids:
             return [], np.zeros(0)
         sizes = np.asarray([len(self._title_columns[i]) for i in ids], dtype=np.int64)

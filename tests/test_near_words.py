@@ -16,6 +16,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 from wordfreq import top_n_list
 
+from paperbot.retrieval import mentions
 from paperbot.retrieval.corpus_index import SPELLING_MATCH, CorpusIndex
 from paperbot.retrieval.loaders import corpus_files, load_file
 from paperbot.retrieval.lookup import NAME_THRESHOLD
@@ -125,19 +126,26 @@ def test_spelling_correction_is_what_a_scan_gives(corpus, monkeypatch):
     assert corrected == [index.correct_spelling(q) for q in questions]
 
 
-def test_mentions_are_what_a_scan_gives(corpus, monkeypatch):
+@pytest.mark.parametrize("every_title_up_to", [mentions.EVERY_TITLE_UP_TO, 0], ids=["small", "large"])
+def test_mentions_are_what_a_scan_gives(corpus, monkeypatch, every_title_up_to):
+    """A small catalog scores every title; a large one (here: as if large) the titles near the question."""
+    monkeypatch.setattr(mentions, "EVERY_TITLE_UP_TO", every_title_up_to)
     index, questions = corpus
     papers = index.papers
-    found = [index.mentions.find(q, papers) for q in questions]
+    found = [index.mentions._find(q, papers) for q in questions]  # uncached: found now
     assert sum(bool(m.papers) for m in found) > 50 and sum(bool(m.people) for m in found) > 50
     scan_every_word(monkeypatch)
-    scanned = [index.mentions.find(q, papers) for q in questions]
+    monkeypatch.setattr(mentions, "EVERY_TITLE_UP_TO", 10**9)
+    scanned = [index.mentions._find(q, papers) for q in questions]
+    small = len(index.mentions._titles.words) <= every_title_up_to
     for question, new, old in zip(questions, found, scanned):
         assert (new.people, new.papers, new.name_words) == (old.people, old.papers, old.name_words), question
-        if old.title_score >= TITLE_MATCH:
+        if old.title_score >= TITLE_MATCH or small:
             assert new.title_score == old.title_score, question
         else:  # below the cutoff: the best title sharing a near word, else 0 (never above the scan)
             assert new.title_score <= old.title_score, question
+    if not small:
+        assert any(new.title_score < old.title_score for new, old in zip(found, scanned))
 
 
 def test_lookup_is_what_a_scan_gives(corpus, monkeypatch):
