@@ -253,7 +253,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
         return Answer(question=question, answer=CHITCHAT_ANSWER, abstained=True), None
     # "list every paper from the reading-group blog"; not "who presented muzero in reading group?"
     lists_source = route in ("topic_list", "catalog") and not mentions.people and not mentions.papers and not asks_who(text)
-    source = named_source(text, index.source_counts) if lists_source else None
+    source = named_source(text, index.sources_by_word) if lists_source else None
     if source is not None:
         return source_list(question, source, papers.values()), None
     if route == "catalog":

@@ -24,6 +24,8 @@ from rapidfuzz.distance import DamerauLevenshtein
 from paperbot.retrieval.lexical import LexicalIndex
 from paperbot.retrieval.lookup import LookupIndex
 from paperbot.retrieval.mentions import MentionIndex
+from paperbot.retrieval.near_words import NearWords
+from paperbot.retrieval.source_lists import name_words
 from paperbot.retrieval.text_match import STOPWORDS
 from paperbot.retrieval.types import Chunk, Paper
 
@@ -137,12 +139,14 @@ class CorpusIndex:
         self._chunk_by_id: dict[str, Chunk] = {}
         self._vocabulary = _SortedCounts()  # words of whole summaries, counted by paper
         self._spelling = _SortedCounts()  # the alphabetic ones of 4+ letters: typo candidates
+        self._near_spelling = NearWords()  # every typo candidate ever seen; those gone have no count
         self._joined = _SortedCounts()
         self._hyphenated: dict[str, Counter] = {}
         self._stems: dict[str, str] = {}  # word -> stem, as the stemmer gives it
         self.paper_stems = _PaperStems(self)
         self.document_frequency: Counter = Counter()
         self.source_counts: Counter = Counter()  # source file -> its papers: the sources, without a scan
+        self.sources_by_word: dict[str, set[str]] = {}  # a word of a source's name -> those sources
         self.mentions = MentionIndex()
         self.lookup = LookupIndex()
         self.apply(papers, chunks, bulk=True)
@@ -175,6 +179,9 @@ class CorpusIndex:
                 chunk_docs.append((chunk.id, self.tokens(heading + " " + chunk.text)))
             vocabulary.extend(frozenset(words(text)))
             self.document_frequency.update(self.paper_stems.of(paper))
+            if not self.source_counts[paper.source]:
+                for word in name_words(paper.source):
+                    self.sources_by_word.setdefault(word, set()).add(paper.source)
             self.source_counts[paper.source] += 1
             self.mentions.add(paper)
             self.lookup.add(paper)
@@ -190,6 +197,8 @@ class CorpusIndex:
             self._spelling.add(w for w in vocabulary if w.isalpha() and len(w) >= 4)
             self._joined.add(j for p in papers for j in _joined_titles(p))
         for word in new_words:
+            if word.isalpha() and len(word) >= 4:
+                self._near_spelling.add(word)
             if "-" in word:
                 self._hyphenated.setdefault(word.replace("-", ""), Counter())[word] += 1
         if papers and last is not None and catalog_order(papers[0]) < last:
@@ -201,6 +210,10 @@ class CorpusIndex:
         self.source_counts[paper.source] -= 1
         if self.source_counts[paper.source] <= 0:
             del self.source_counts[paper.source]
+            for word in name_words(paper.source):
+                self.sources_by_word[word].discard(paper.source)
+                if not self.sources_by_word[word]:
+                    del self.sources_by_word[word]
         heading = self.paper_heading(paper)
         for chunk in self.chunks_of.pop(paper_id, []):
             self._chunk_by_id.pop(chunk.id, None)
@@ -308,7 +321,12 @@ class CorpusIndex:
             joined = _first_with_prefix(self._joined.sorted, (word, ""))
             if joined and joined[0].startswith(word) and len(word) > joined[1].find(" ") + 1:
                 return joined[1]
-            found = process.extractOne(word, self._spelling.sorted, scorer=DamerauLevenshtein.normalized_similarity,
+            # The few words the typo may be, in the same (sorted) order: the same pick as over them all.
+            near = self._near_spelling
+            counts = self._spelling.counts
+            choices = sorted(w for w in map(near.words.__getitem__, near.candidates(word, SPELLING_MATCH, with_ratio=False))
+                             if counts.get(w, 0) > 0)
+            found = process.extractOne(word, choices, scorer=DamerauLevenshtein.normalized_similarity,
                                        score_cutoff=SPELLING_MATCH)
             return found[0] if found else word
         return _WORD.sub(fix, text.lower())

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import pickle
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from paperbot.retrieval.corpus_index import CorpusIndex
@@ -24,7 +26,8 @@ from paperbot.retrieval.locks import ReadWriteLock
 log = logging.getLogger(__name__)
 
 # Saved indexes are pickled objects: one saved by other code than this is ignored, never loaded.
-_PICKLED_MODULES = ("corpus_index", "lexical", "lookup", "mentions", "word_table", "text_match", "types")
+_PICKLED_MODULES = ("corpus_index", "lexical", "lookup", "mentions", "near_words", "word_table", "text_match", "types",
+                   "source_lists")
 
 
 def _code_version() -> str:
@@ -36,6 +39,9 @@ def _code_version() -> str:
 
 FORMAT = _code_version()
 SAVE_AFTER_CHANGED = 0.01  # save again once this share of the papers changed since the last save
+# With nothing logged, a refresh counts the store's papers (a write the log lacks) at most this
+# often: counting reads the whole collection, too slow for every question at scale.
+COUNT_CHECK_EVERY_S = 60.0
 
 
 class LiveIndex:
@@ -47,6 +53,7 @@ class LiveIndex:
         self._index: CorpusIndex | None = None
         self.generation = -1
         self._changed_since_save = 0
+        self._counted_at = -math.inf  # when a refresh last compared the paper counts
         self.loaded_from: str = ""  # "snapshot" or "store": how the index was first built
 
     @property
@@ -66,6 +73,10 @@ class LiveIndex:
             return list(self._index.papers)
         changes = self._store.changes_since(self.generation)
         if not changes:
+            now = time.monotonic()
+            if now - self._counted_at < COUNT_CHECK_EVERY_S:
+                return []
+            self._counted_at = now
             if self._store.count_papers() == len(self._index.papers):
                 return []
             with self._lock.writing():

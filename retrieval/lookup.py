@@ -61,9 +61,10 @@ def lookup(
 
 class LookupIndex:
     """What `/paper` lookup reads, kept per index generation: every title's and name's words, and
-    BM25 over the summaries. A query scores every title and every person at once (vectorised
-    rapidfuzz and numpy, the same figures as `_title_score` and `_name_score`), then builds hits
-    for the few papers that match by name or by topic."""
+    BM25 over the summaries. A query scores the titles and people with a word near its own
+    (trigram postings find them; vectorised rapidfuzz and numpy give the same figures as
+    `_title_score` and `_name_score`), then builds hits for the few papers that match by name or
+    by topic."""
 
     def __init__(self) -> None:
         title_words = Vocabulary(exact_below=_SHORT_WORD)
@@ -98,15 +99,23 @@ class LookupIndex:
         words = lookup_words(query)
         if not words or not papers:
             return []
-        similarity = self._titles.similarity(words)
-        ids, covered = self._titles.coverage(similarity)
-        if len(words) > 1:  # "fix match" for "FixMatch"
-            covered = np.maximum(covered, self._titles.coverage(self._titles.similarity(["".join(words)]))[1])
-        share_ids, share = self._title_content.share(similarity)
-        assert share_ids == ids  # both are kept in the same order
-        titles = 0.9 * covered + 0.1 * share
-        people, named = self._people.coverage(self._people.similarity(words))
-        too_short = self._people.lengths() < len(words)  # "hongbo tian lottery" names no one
+        # Only titles and people with a word near the query's can reach NAME_THRESHOLD (a mean can't
+        # exceed its largest term; a title's share adds at most 0.1): they alone are scored.
+        joined = ["".join(words)] if len(words) > 1 else []  # "fix match" for "FixMatch"
+        vocabulary = self._titles.vocabulary
+        ids = self._titles.keys_near(words + joined, (NAME_THRESHOLD - 0.1) / 0.9 - 1e-6)
+        columns = np.union1d(self._titles.columns(ids), self._title_content.columns(ids))
+        similarity = vocabulary.similarity(words, columns)
+        packed = self._titles.pack(ids, columns)
+        covered = WordLists.coverage(packed, similarity)
+        if joined:
+            covered = np.maximum(covered, WordLists.coverage(packed, vocabulary.similarity(joined, columns)))
+        titles = 0.9 * covered + 0.1 * WordLists.share(self._title_content.pack(ids, columns), similarity)
+        people = self._people.keys_near(words, NAME_THRESHOLD - 1e-6)
+        people_columns = self._people.columns(people)
+        packed = self._people.pack(people, people_columns)
+        named = WordLists.coverage(packed, self._people.vocabulary.similarity(words, people_columns))
+        too_short = packed[1] < len(words)  # "hongbo tian lottery" names no one
         person_score = {people[i]: float(named[i]) for i in np.flatnonzero((named >= NAME_THRESHOLD) & ~too_short)}
         title_score = {ids[i]: float(titles[i]) for i in np.flatnonzero(titles >= NAME_THRESHOLD)}
         candidates = set(title_score)

@@ -9,28 +9,35 @@ its short name (before the colon) or most of its words, written with or without 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import DamerauLevenshtein
 
 from paperbot.retrieval.lookup import content_words, normalize, with_parts, word_similarity
 from paperbot.retrieval.types import Paper
-from paperbot.retrieval.word_table import WordTable
+from paperbot.retrieval.word_table import WordTable, similarity_matrix
 
 NAME_PART_MATCH = 0.86  # similarity a question word needs to a part of a name
 MIN_NAME_PART = 3  # shorter name parts ("He", "Le", "Bo") are too ambiguous alone; 3 letters match only exactly
 TITLE_MATCH = 0.85
 MIN_COMPACT_TITLE = 5
+# Up to this many distinct title words every title is scored (a few milliseconds), so a mention's
+# title_score is exact at any value; beyond, only the titles with a word near the question's.
+EVERY_TITLE_UP_TO = 5000
+REMEMBERED = 256  # texts whose mentions are kept: a question's steps and its thread ask for the same ones
 
 
 @dataclass(frozen=True)
 class Mentions:
     people: tuple[str, ...] = ()  # as the catalog spells them, best match first
     papers: tuple[Paper, ...] = ()  # papers named by title, best match first
-    title_score: float = 0.0  # how surely the best title is named, in [0, 1]
+    # How surely the best title is named, in [0, 1]: exact from TITLE_MATCH up; below it, exact
+    # while the catalog has at most EVERY_TITLE_UP_TO title words, else the best of the titles that
+    # have a word within TITLE_MATCH of a question word (0 when none has).
+    title_score: float = 0.0
     name_words: tuple[str, ...] = ()  # the question's words that name the people
 
     @property
@@ -84,7 +91,9 @@ def find_mentions(question: str, papers: Sequence[Paper]) -> Mentions:
 
 class MentionIndex:
     """The catalog's people and titles, kept per index generation: `find` scores only the people
-    and titles a question's words come near, and gives what `find_mentions` gives for all papers."""
+    and titles a question's words come near, and gives what `find_mentions` gives for all papers.
+    What it found for a text is kept until the catalog changes (every step of a question, and each
+    later question of its thread, reads the same texts' mentions)."""
 
     def __init__(self) -> None:
         self._parts = WordTable()  # a part of a name -> the people whose name has it
@@ -93,10 +102,19 @@ class MentionIndex:
         self._longest = 0
         self._titles = WordTable()  # a short title's word -> papers
         self._title_columns: dict[str, np.ndarray] = {}  # paper id -> its title words' places in the table
-        self._matrix = None  # every title at once, as arrays: built when first needed after a change
         self._ranked = None  # the papers mapping self._ranks was computed for
         self._ranks: dict[str, int] = {}
         self._ranks_size = 0
+        self._found: OrderedDict[str, Mentions] = OrderedDict()  # text -> mentions, newest last
+        self._found_in: tuple = (None, 0)  # the papers mapping (and its size) they were found among
+        self._found_lock = threading.Lock()  # questions are answered on several threads
+
+    def __getstate__(self):  # saved without what questions found: it is found again
+        return {k: v for k, v in self.__dict__.items() if k not in ("_found", "_found_in", "_found_lock")}
+
+    def __setstate__(self, state) -> None:
+        self.__dict__.update(state)
+        self._found, self._found_in, self._found_lock = OrderedDict(), (None, 0), threading.Lock()
 
     def add(self, paper: Paper) -> None:
         for place, person in enumerate((*paper.authors, *([paper.presenter] if paper.presenter else []))):
@@ -111,7 +129,8 @@ class MentionIndex:
         title_words = _title_words(paper.title)
         self._titles.add(paper.id, title_words)
         self._title_columns[paper.id] = np.asarray([self._titles.position(w) for w in title_words], dtype=np.int64)
-        self._matrix = self._ranked = None
+        self._ranked = None
+        self._found.clear()
 
     def remove(self, paper: Paper) -> None:
         for person in (*paper.authors, *([paper.presenter] if paper.presenter else [])):
@@ -126,7 +145,8 @@ class MentionIndex:
                 del self._compact[compact]
         self._titles.remove(paper.id, _title_words(paper.title))
         self._title_columns.pop(paper.id, None)
-        self._matrix = self._ranked = None
+        self._ranked = None
+        self._found.clear()
 
     def papers_of(self, people: Sequence[str], papers: Mapping[str, Paper]) -> list[Paper]:
         """The papers the people wrote or presented, in catalog order."""
@@ -134,6 +154,23 @@ class MentionIndex:
         return [papers[pid] for pid in sorted(ids, key=lambda pid: self._rank(pid, papers))]
 
     def find(self, question: str, papers: Mapping[str, Paper]) -> Mentions:
+        with self._found_lock:
+            if self._found_in[0] is not papers or self._found_in[1] != len(papers):  # other papers, other ranks
+                self._found.clear()
+                self._found_in = (papers, len(papers))
+            found = self._found.get(question)
+            if found is not None:
+                self._found.move_to_end(question)
+                return found
+        found = self._find(question, papers)
+        with self._found_lock:
+            if self._found_in[0] is papers:
+                self._found[question] = found
+            if len(self._found) > REMEMBERED:
+                self._found.popitem(last=False)
+        return found
+
+    def _find(self, question: str, papers: Mapping[str, Paper]) -> Mentions:
         words = content_words(question)
         if not words:
             return Mentions()
@@ -167,8 +204,9 @@ class MentionIndex:
         for size in range(MIN_COMPACT_TITLE, min(self._longest, len(compact)) + 1):
             for start in range(len(compact) - size + 1):
                 candidates |= self._compact.get(compact[start:start + size], set())
-        # Every title's score at once (rapidfuzz over the distinct title words), then the exact
-        # score of the best ones and of those over the threshold.
+        # The titles with a word near one of the question's (only those can reach TITLE_MATCH, as
+        # a mean can't exceed its largest term): their scores at once, then the exact score of the
+        # best ones and of those over the threshold.
         ids, approximate = self._approximate_title_scores(words)
         if len(ids):
             best = float(approximate.max())
@@ -180,35 +218,29 @@ class MentionIndex:
         return found, scored[0][0] if scored else 0.0
 
     def _approximate_title_scores(self, words: list[str]) -> tuple[list[str], np.ndarray]:
-        if self._matrix is None:
-            ids = list(self._title_columns)
-            sizes = np.asarray([len(self._title_columns[i]) for i in ids], dtype=np.int64)
-            columns = np.concatenate([self._title_columns[i] for i in ids]) if ids else np.zeros(0, dtype=np.int64)
-            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if ids else np.zeros(0, dtype=np.int64)
-            short_words = np.asarray([len(w) <= 3 for w in self._titles.words], dtype=bool)
-            self._matrix = (ids, columns, starts, sizes, short_words)
-        ids, columns, starts, sizes, short_words = self._matrix
+        """(ids, scores) of every title, or of a large catalog's titles that have a word within
+        TITLE_MATCH of a question word."""
         vocabulary = self._titles.words
-        if not ids or not vocabulary:
+        if len(vocabulary) <= EVERY_TITLE_UP_TO:
+            ids = list(self._title_columns)
+        else:
+            near = self._titles.near_positions(words, TITLE_MATCH - 1e-6, exact_below=3)
+            ids = list(dict.fromkeys(pid for at in near for pid in self._titles.items(vocabulary[at])))
+        if not ids:
             return [], np.zeros(0)
-        similarity = np.maximum(process.cdist(vocabulary, words, scorer=fuzz.ratio, dtype=np.float64) / 100,
-                                process.cdist(vocabulary, words, scorer=DamerauLevenshtein.normalized_similarity,
-                                              dtype=np.float64))
+        sizes = np.asarray([len(self._title_columns[i]) for i in ids], dtype=np.int64)
+        columns = np.concatenate([self._title_columns[i] for i in ids])
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        distinct, local = np.unique(columns, return_inverse=True)
         # word_similarity: words of three letters or fewer match only themselves.
-        similarity[short_words] = 0.0
-        similarity[:, [len(w) <= 3 for w in words]] = 0.0
-        for column, word in enumerate(words):
-            at = self._titles.position(word)
-            if at is not None:
-                similarity[at, column] = 1.0
-        per_word = similarity.max(axis=1)
+        similarity = similarity_matrix(words, [vocabulary[c] for c in distinct], exact_below=3)
+        per_word = similarity.max(axis=0)
         scores = np.zeros(len(ids))
         has = sizes > 0
         if has.any():
-            sums = np.add.reduceat(per_word[columns], starts[has]) if len(columns) else np.zeros(int(has.sum()))
-            scores[has] = sums / sizes[has]
+            scores[has] = np.add.reduceat(per_word[local], starts[has]) / sizes[has]
         # One short word is no title ("Deep" names nothing): as _title_score.
-        lone = (sizes == 1)
+        lone = sizes == 1
         if lone.any():
             first = columns[starts[lone]]
             long_enough = np.asarray([len(vocabulary[c]) >= 6 for c in first])

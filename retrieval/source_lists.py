@@ -9,7 +9,7 @@ by title, in the order the source gives them — no quote to choose, so no citat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from paperbot.retrieval.question_text import tokens
 from paperbot.retrieval.types import Answer, Paper
@@ -20,16 +20,18 @@ _FILE_WORDS = frozenset({"txt", "md", "pdf", "papers", "paper", "summaries", "su
 RARE = 0.9  # a source-name word this rare in everyday language names the source on its own
 
 
-def _words(source: str) -> set[str]:
+def name_words(source: str) -> set[str]:
+    """The words of a source's file name that can name it."""
     return {w for w in _NAME_WORDS.findall(source.lower()) if w not in _FILE_WORDS and len(w) > 1}
 
 
-def named_source(question: str, sources: Iterable[str]) -> str | None:
-    """The source the question names, if exactly one is named."""
+def named_source(question: str, sources_by_word: Mapping[str, Iterable[str]]) -> str | None:
+    """The source the question names, if exactly one is named (``sources_by_word``: a name word ->
+    the sources whose name has it; only the sources sharing a word with the question are read)."""
     asked = set(tokens(question))
     named = []
-    for source in sorted(set(sources)):
-        shared = _words(source) & asked
+    for source in sorted({s for w in asked for s in sources_by_word.get(w, ())}):
+        shared = name_words(source) & asked
         if len(shared) >= 2 or any(specificity(w) >= RARE for w in shared):
             named.append(source)
     return named[0] if len(named) == 1 else None

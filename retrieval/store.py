@@ -464,9 +464,9 @@ class IndexStore:
         return self._files.all()
 
     def query(self, embedding: list[float], k: int) -> list[ScoredChunk]:
-        """The k chunks most similar to the embedding (cosine similarity, higher is better)."""
-        if self._chunks.count() == 0:
-            return []
+        """The k chunks most similar to the embedding (cosine similarity, higher is better).
+
+        No count() first: it reads the whole collection, and Chroma answers an empty one with no rows."""
         self._check_dimension(len(embedding))
         got = self._chunks.query(query_embeddings=[embedding], n_results=k,
                                  include=["documents", "metadatas", "distances"])
@@ -482,11 +482,8 @@ class IndexStore:
         ]
 
     def nearest_papers(self, embedding: list[float], k: int) -> list[tuple[Paper, float]]:
-        n = self._papers.count()
-        if n == 0:
-            return []
         self._check_dimension(len(embedding))
-        got = self._papers.query(query_embeddings=[embedding], n_results=min(k, n),
+        got = self._papers.query(query_embeddings=[embedding], n_results=k,  # fewer rows when it holds fewer
                                  include=["documents", "metadatas", "distances"])
         return [
             (_paper_from_record(i, d, m), 1.0 - float(dist))

@@ -1,8 +1,8 @@
 """Which items (papers, people) carry a word, and which words are near a typed one.
 
-Built once per index generation and changed item by item, so a question compares its few words
-with the table's distinct words in one vectorised rapidfuzz call instead of looping over every
-paper. The callers then score only the items found, with their own exact scoring.
+Built once per index generation and changed item by item. A question's words find the table's
+words near them through trigram postings (`near_words`), never by comparing them with every
+word; the callers then score only the items found, with their own exact scoring.
 """
 
 from __future__ import annotations
@@ -13,18 +13,56 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from paperbot.retrieval.near_words import NearWords
+
+
+def similarity_matrix(words: list[str], choices: list[str], exact_below: int) -> np.ndarray:
+    """``lookup.word_similarity`` of every (word, choice) pair: (len(words), len(choices)).
+
+    The larger of rapidfuzz's ratio and the normalised Damerau-Levenshtein similarity; words of
+    ``exact_below`` letters or fewer match only themselves.
+    """
+    if not words or not choices:
+        return np.zeros((len(words), len(choices)))
+    matrix = np.maximum(process.cdist(words, choices, scorer=fuzz.ratio, dtype=np.float64) / 100,
+                        process.cdist(words, choices, scorer=DamerauLevenshtein.normalized_similarity,
+                                      dtype=np.float64))
+    matrix[:, np.fromiter(map(len, choices), dtype=np.int64, count=len(choices)) <= exact_below] = 0.0
+    matrix[np.asarray([len(w) <= exact_below for w in words], dtype=bool), :] = 0.0
+    at = {w: i for i, w in enumerate(choices)}
+    for row, word in enumerate(words):
+        if word in at:
+            matrix[row, at[word]] = 1.0
+    return matrix
+
+
+def near_positions(index: NearWords, words: list[str], cutoff: float, exact_below: int) -> np.ndarray:
+    """Positions in ``index`` of the words whose `similarity_matrix` score to one of ``words``
+    reaches ``cutoff``: the postings' candidates, scored."""
+    found = [np.asarray([at for w in words if (at := index.position(w)) is not None], dtype=np.int64)]
+    for word in words:
+        if len(word) > exact_below:
+            found.append(index.candidates(word, cutoff, with_ratio=True))
+    positions = np.unique(np.concatenate(found))
+    if not len(positions):
+        return positions
+    similarity = similarity_matrix(words, [index.words[i] for i in positions], exact_below)
+    return positions[similarity.max(axis=0) >= cutoff]
+
 
 class WordTable:
     def __init__(self) -> None:
         self._words: list[str] = []  # append-only; a word no item carries any more stays, with no items
         self._position: dict[str, int] = {}
         self._items: dict[str, dict[Hashable, int]] = {}  # word -> item -> how many times it carries it
+        self._near = NearWords()  # the same words at the same positions
 
     def add(self, item: Hashable, words: Iterable[str]) -> None:
         for word in words:
             if word not in self._position:
                 self._position[word] = len(self._words)
                 self._words.append(word)
+                self._near.add(word)
                 self._items[word] = {}
             holders = self._items[word]
             holders[item] = holders.get(item, 0) + 1
@@ -48,6 +86,11 @@ class WordTable:
     def items(self, word: str) -> dict[Hashable, int]:
         return self._items.get(word, {})
 
+    def near_positions(self, words: list[str], cutoff: float, *, exact_below: int = 0) -> np.ndarray:
+        """Positions of the table's words whose similarity to one of ``words`` may reach ``cutoff``
+        (a superset: score them)."""
+        return near_positions(self._near, words, cutoff, exact_below)
+
     def near(self, words: Iterable[str], cutoff: float, *, exact_below: int = 0) -> set[str]:
         """The table's words whose similarity to one of ``words`` may reach ``cutoff``.
 
@@ -61,115 +104,125 @@ class WordTable:
         if not fuzzy or not self._words:
             return found
         margin = 1e-6
+        # Only the words the trigram postings put near, scored as a scan of them all would.
+        choices = [self._words[i] for i in self.near_positions(fuzzy, cutoff - margin)]
+        if not choices:
+            return found
         for scorer, scale in ((fuzz.ratio, 100.0), (DamerauLevenshtein.normalized_similarity, 1.0)):
-            matrix = process.cdist(fuzzy, self._words, scorer=scorer, score_cutoff=(cutoff - margin) * scale,
+            matrix = process.cdist(fuzzy, choices, scorer=scorer, score_cutoff=(cutoff - margin) * scale,
                                    dtype=np.float32)
             for column in np.flatnonzero(matrix.max(axis=0) > 0):
-                word = self._words[column]
+                word = choices[column]
                 if len(word) > exact_below and self._items[word]:
                     found.add(word)
         return found
 
 
 class Vocabulary:
-    """Distinct words in the order first seen (positions never change), with which are short."""
+    """Distinct words in the order first seen (positions never change), found by nearness."""
 
     def __init__(self, exact_below: int = 0) -> None:
-        self.exact_below = exact_below
-        self.words: list[str] = []
-        self.position: dict[str, int] = {}
-        self._short = np.zeros(0, dtype=bool)
+        self.exact_below = exact_below  # words this short match only themselves
+        self._near = NearWords()
+
+    @property
+    def words(self) -> list[str]:
+        return self._near.words
 
     def add(self, words: list[str]) -> np.ndarray:
-        for word in words:
-            if word not in self.position:
-                self.position[word] = len(self.words)
-                self.words.append(word)
-        return np.asarray([self.position[w] for w in words], dtype=np.int32)
+        return np.asarray([self._near.add(w) for w in words], dtype=np.int64)
 
-    def similarity(self, words: list[str]) -> np.ndarray:
-        """``lookup.word_similarity`` of every (word, vocabulary word) pair: (len(words), len(vocabulary))."""
-        if not words or not self.words:
-            return np.zeros((len(words), len(self.words)))
-        if len(self._short) != len(self.words):
-            self._short = np.asarray([len(w) <= self.exact_below for w in self.words], dtype=bool)
-        matrix = np.maximum(process.cdist(words, self.words, scorer=fuzz.ratio, dtype=np.float64) / 100,
-                            process.cdist(words, self.words, scorer=DamerauLevenshtein.normalized_similarity,
-                                          dtype=np.float64))
-        matrix[:, self._short] = 0.0  # words this short match only themselves
-        matrix[np.asarray([len(w) <= self.exact_below for w in words], dtype=bool), :] = 0.0
-        for row, word in enumerate(words):
-            if word in self.position:
-                matrix[row, self.position[word]] = 1.0
-        return matrix
+    def near(self, words: list[str], cutoff: float) -> np.ndarray:
+        """Positions of the words whose similarity to one of ``words`` may reach ``cutoff``."""
+        return near_positions(self._near, words, cutoff, self.exact_below)
+
+    def similarity(self, words: list[str], columns: np.ndarray) -> np.ndarray:
+        """``lookup.word_similarity`` of every (word, vocabulary word at ``columns``) pair."""
+        return similarity_matrix(words, [self.words[c] for c in columns], self.exact_below)
 
 
 class WordLists:
-    """Items with an ordered list of words each (a title's, a name's), all scored at once.
+    """Items with an ordered list of words each (a title's, a name's), scored a few at a time.
 
-    The sums run word by word in the same order as the plain-Python scoring they replace, so
-    the figures are the same to the last bit. Several tables may share one vocabulary, and so
-    one similarity matrix per query.
+    The items scored are those with a word near the query's (`keys_near`); the sums run word by
+    word in the same order as the plain-Python scoring they replace, so the figures are the same
+    to the last bit. Several tables may share one vocabulary, and so one similarity matrix per
+    query: it covers the vocabulary ``columns`` (sorted positions) the scored items use.
     """
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
         self._lists: dict[Hashable, np.ndarray] = {}
-        self._packed = None  # (keys, positions padded with -1, lengths): built when first needed
+        self._holders: dict[int, set] = {}  # vocabulary position -> the items whose list has it
 
     def set(self, key: Hashable, words: list[str]) -> None:
-        self._lists[key] = self.vocabulary.add(words)
-        self._packed = None
+        self.discard(key)
+        self._lists[key] = positions = self.vocabulary.add(words)
+        for at in set(positions.tolist()):
+            self._holders.setdefault(at, set()).add(key)
 
     def discard(self, key: Hashable) -> None:
-        if self._lists.pop(key, None) is not None:
-            self._packed = None
+        positions = self._lists.pop(key, None)
+        if positions is not None:
+            for at in set(positions.tolist()):
+                self._holders[at].discard(key)
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._lists
 
-    def _pack(self):
-        if self._packed is None:
-            keys = list(self._lists)
-            lengths = np.asarray([len(self._lists[k]) for k in keys], dtype=np.int64)
-            width = int(lengths.max()) if len(keys) else 0
-            positions = np.full((len(keys), width), -1, dtype=np.int32)
-            for row, key in enumerate(keys):
-                positions[row, :lengths[row]] = self._lists[key]
-            self._packed = (keys, positions, lengths)
-        return self._packed
+    def keys_near(self, words: list[str], cutoff: float) -> list:
+        """The items with a word whose similarity to one of ``words`` may reach ``cutoff``."""
+        return list(dict.fromkeys(key for at in self.vocabulary.near(words, cutoff).tolist()
+                                  for key in self._holders.get(at, ())))
 
-    def lengths(self) -> np.ndarray:
-        return self._pack()[2]
+    def columns(self, keys: list) -> np.ndarray:
+        """The sorted vocabulary positions the items' words use."""
+        if not keys:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate([self._lists[k] for k in keys]))
 
-    def similarity(self, words: list[str]) -> np.ndarray:
-        return self.vocabulary.similarity(words)
+    def lengths(self, keys: list) -> np.ndarray:
+        return np.fromiter((len(self._lists[k]) for k in keys), dtype=np.int64, count=len(keys))
 
-    def coverage(self, similarity: np.ndarray) -> tuple[list, np.ndarray]:
-        """(keys, per item: the mean over the query words of their best similarity to the item's words).
+    def pack(self, keys: list, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(each item's words as indexes into ``columns``, padded with -1; each item's length)."""
+        lists = [self._lists[k] for k in keys]
+        lengths = self.lengths(keys)
+        local = np.full((len(keys), int(lengths.max()) if len(keys) else 0), -1, dtype=np.int64)
+        if lengths.sum():
+            rows = np.repeat(np.arange(len(keys)), lengths)
+            places = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            local[rows, places] = np.searchsorted(columns, np.concatenate(lists))
+        return local, lengths
 
-        ``similarity`` comes from `similarity` for the query's words; an item with no words scores 0.
+    @staticmethod
+    def coverage(packed: tuple[np.ndarray, np.ndarray], similarity: np.ndarray) -> np.ndarray:
+        """Per item (as `pack` gave them): the mean over the query words of their best similarity
+        to the item's words.
+
+        ``similarity`` is `Vocabulary.similarity` of the query's words at the packed ``columns``;
+        an item with no words scores 0.
         """
-        keys, positions, lengths = self._pack()
-        total = np.zeros(len(keys))
-        if not len(keys) or not len(similarity):
-            return keys, total
+        local, lengths = packed
+        total = np.zeros(len(lengths))
+        if not len(lengths) or not len(similarity):
+            return total
         padded = np.concatenate([similarity, np.full((len(similarity), 1), -np.inf)], axis=1)  # -1 -> -inf
         for row in padded:  # query word by query word, as sum() adds them
-            total = total + row[positions].max(axis=1, initial=-np.inf)
+            total = total + row[local].max(axis=1, initial=-np.inf)
         total = total / len(similarity)
         total[lengths == 0] = 0.0
-        return keys, total
+        return total
 
-    def share(self, similarity: np.ndarray) -> tuple[list, np.ndarray]:
-        """(keys, per item: the mean over its words of their best similarity to a query word)."""
-        keys, positions, lengths = self._pack()
-        total = np.zeros(len(keys))
-        if not len(keys) or not len(similarity):
-            return keys, total
+    @staticmethod
+    def share(packed: tuple[np.ndarray, np.ndarray], similarity: np.ndarray) -> np.ndarray:
+        """Per item (as `pack` gave them): the mean over its words of their best similarity to a query word."""
+        local, lengths = packed
+        total = np.zeros(len(lengths))
+        if not len(lengths) or not len(similarity):
+            return total
         best = np.concatenate([similarity.max(axis=0), [0.0]])  # padding (-1) adds nothing
-        for column in range(positions.shape[1]):  # word by word, as sum() adds them
-            total = total + best[positions[:, column]]
+        for column in range(local.shape[1]):  # word by word, as sum() adds them
+            total = total + best[local[:, column]]
         with np.errstate(invalid="ignore", divide="ignore"):
-            total = np.where(lengths > 0, total / np.maximum(lengths, 1), 0.0)
-        return keys, total
+            return np.where(lengths > 0, total / np.maximum(lengths, 1), 0.0)

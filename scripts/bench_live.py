@@ -1,16 +1,21 @@
 """Benchmark: the live index at growing corpus sizes (a script that prints figures, not a test).
 
-    python scripts/bench_live.py --sizes 1000 10000 100000 [--work DIR]
+    python scripts/bench_live.py --sizes 1000 10000 100000 [--work DIR] [--vocabulary realistic|small]
     python scripts/bench_live.py --questions-only DATA_DIR   # an index already built
 
 For each size N: N synthetic summaries are indexed into a data directory with a fast stand-in
 embedder (hashed bag of words; embedding 100,000 papers with MiniLM would take hours on 2 cores;
 query latency depends on the index size, not on what the stored vectors mean). Everything else
-uses the offline defaults and the real MiniLM model for questions. Printed per size:
+uses the offline defaults and the real MiniLM model for questions. The summaries and titles
+draw their words from wordfreq's English list with Zipf's law (``--vocabulary realistic``, the
+default), so the vocabulary grows with the corpus as a real one does and spelling correction and
+title matching meet a real-sized vocabulary; ``--vocabulary small`` uses 30 distinct words.
+Printed per size:
 
 - build: papers/s of the stand-in ingest, disk (Chroma + the saved in-memory index);
 - `paperbot ingest` with nothing changed, as a command;
 - cold start of `paperbot ask` and `paperbot papers` beside `python -c "import chromadb"`, run in turn;
+- correcting one misspelt corpus word, p50/p95 (`--questions-only`);
 - question latency p50/p95 over the dev questions: first pass (each paper's sentences are embedded
   the first time it is asked about) and warm (second pass); `/paper` lookup latency p50/p95;
 - first answer after `paperbot ingest` adds a paper in another process (the question was asked once
@@ -25,6 +30,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
+import random
+import re
 import json
 import os
 import resource
@@ -45,7 +53,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from bench_ingest import synthetic_corpus  # noqa: E402
 
-QUESTIONS = [row["question"] for row in map(json.loads, (REPO / "retrieval" / "labels" / "train" / "dev.jsonl").read_text().splitlines())]
+DEV = REPO / "retrieval" / "labels" / "train" / "dev.jsonl"
+QUESTIONS = [row["question"] for row in map(json.loads, DEV.read_text().splitlines())]
 LOOKUPS = ["reformer", "lotery ticket", "frankle", "attention sparse pooling", "Author 12", "graph neural network"]
 NEW_PAPER = """---
 title: Quokka Gradient Lattices for Tidal Forecasting
@@ -73,6 +82,33 @@ class HashedBagOfWords(BaseEmbedding):
     _get_query_embedding = _get_text_embedding
 
 
+def zipf_words(seed: int):
+    """A function drawing k English words (wordfreq's list, alphabetic ones) with P(rank r) ~ 1/r."""
+    from wordfreq import top_n_list
+
+    words = [w for w in top_n_list("en", 1_000_000, wordlist="large") if re.fullmatch(r"[a-z]+", w)]
+    cumulative = list(itertools.accumulate(1.0 / rank for rank in range(1, len(words) + 1)))
+    rng = random.Random(seed)
+    return lambda k: rng.choices(words, cum_weights=cumulative, k=k)
+
+
+def realistic_corpus(folder: Path, n: int, seed: int = 7) -> Path:
+    """n Markdown summaries of 120-220 words each, titles of 3-7 words, from a Zipfian English vocabulary."""
+    draw = zipf_words(seed)
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        title = " ".join(w.title() for w in draw(rng.randint(3, 7) + 20) if len(w) > 3)
+        title = " ".join(title.split()[:rng.randint(3, 7)]) + f" {i}"
+        sentences = [" ".join(draw(rng.randint(10, 22))).capitalize() + "." for _ in range(rng.randint(8, 12))]
+        (folder / f"paper-{i:05d}.md").write_text(
+            f"---\ntitle: {title}\nauthors: [Author {i % 97}, Author {i % 89}]\n---\n{' '.join(sentences)}\n")
+    return folder
+
+
+CORPORA = {"realistic": realistic_corpus, "small": synthetic_corpus}
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
@@ -98,13 +134,13 @@ def timed_commands(env: dict, commands: dict[str, list[str]], runs: int = 3) -> 
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def build(size: int, work: Path) -> tuple[Path, Path, float]:
-    corpus, data = work / f"corpus-{size}", work / f"data-{size}"
+def build(size: int, work: Path, vocabulary: str) -> tuple[Path, Path, float]:
+    corpus, data = work / f"corpus-{vocabulary}-{size}", work / f"data-{vocabulary}-{size}"
     if (data / "built").exists():
         return corpus, data, float((data / "built").read_text())
     shutil.rmtree(corpus, ignore_errors=True)
     shutil.rmtree(data, ignore_errors=True)
-    synthetic_corpus(corpus, size)
+    CORPORA[vocabulary](corpus, size)
     library = Library(load_settings(data_dir=data))
     library.embedder = HashedBagOfWords(embed_batch_size=128)
     start = time.perf_counter()
@@ -114,8 +150,8 @@ def build(size: int, work: Path) -> tuple[Path, Path, float]:
     return corpus, data, seconds
 
 
-def bench(size: int, work: Path) -> dict:
-    corpus, data, build_s = build(size, work)
+def bench(size: int, work: Path, vocabulary: str) -> dict:
+    corpus, data, build_s = build(size, work, vocabulary)
     env = dict(os.environ, PAPERBOT_DATA_DIR=str(data))
     python = sys.executable
     paperbot = str(Path(python).with_name("paperbot"))
@@ -192,7 +228,8 @@ def bench(size: int, work: Path) -> dict:
     began = time.perf_counter()
     followed = library.ask(KEYWORD_QUESTION.replace("quokka", "numbat"))
     row["first_after_add_following_ms"] = (time.perf_counter() - began) * 1000
-    row["following_answer_is_about_new_paper"] = [p.id for p in library.papers() if p.title.startswith("Numbat")] == followed.paper_ids[:1]
+    numbat = [p.id for p in library.papers() if p.title.startswith("Numbat")]
+    row["following_answer_is_about_new_paper"] = numbat == followed.paper_ids[:1]
     stop.set()
     row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # Leave the corpus as built, for the next run.
@@ -203,13 +240,28 @@ def bench(size: int, work: Path) -> dict:
     return row
 
 
+def spelling_latency(index, n: int = 40, seed: int = 5) -> tuple[float, float]:
+    """p50/p95 ms of correcting one misspelt corpus word (two letters swapped, one dropped)."""
+    rng = random.Random(seed)
+    words = sorted(w for w in index.vocabulary if w.isalpha() and len(w) >= 7)
+    samples = []
+    for word in rng.sample(words, min(n, len(words))):
+        at = rng.randrange(1, len(word) - 2)
+        typo = word[:at] + word[at + 1] + word[at] + word[at + 3:]
+        began = time.perf_counter()
+        index.correct_spelling(typo)
+        samples.append((time.perf_counter() - began) * 1000)
+    return percentiles(samples) if samples else (0.0, 0.0)
+
+
 def questions_only(data: Path) -> dict:
     """For an index too big to rebuild in the time at hand: load it, then question and lookup latency."""
     library = Library(load_settings(data_dir=data))
     start = time.perf_counter()
     library.searcher.refresh()
     row: dict = {"papers": len(library.searcher.index.papers), "load_s": time.perf_counter() - start,
-                 "index_loaded_from": library.searcher.live.loaded_from, "disk_mb": disk_mb(data)}
+                 "index_loaded_from": library.searcher.live.loaded_from, "disk_mb": disk_mb(data),
+                 "vocabulary_words": len(library.searcher.index.vocabulary)}
     passes = []
     for _ in range(2):
         samples = []
@@ -226,6 +278,7 @@ def questions_only(data: Path) -> dict:
             library.lookup(query)
             lookups.append((time.perf_counter() - began) * 1000)
     row["lookup_p50_ms"], row["lookup_p95_ms"] = percentiles(lookups)
+    row["spelling_p50_ms"], row["spelling_p95_ms"] = spelling_latency(library.searcher.index)
     row["rss_mb"], row["peak_rss_mb"] = rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return row
 
@@ -234,6 +287,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/paperbot-bench-live"))
+    parser.add_argument("--vocabulary", choices=sorted(CORPORA), default="realistic",
+                        help="where the synthetic summaries' words come from (default: realistic)")
+    parser.add_argument("--build-only", action="store_true", help="only build the indexes (timed later)")
     parser.add_argument("--questions-only", type=Path, metavar="DATA_DIR",
                         help="only load this existing index and time questions and lookups")
     args = parser.parse_args()
@@ -245,7 +301,10 @@ def main() -> None:
         return
     args.work.mkdir(parents=True, exist_ok=True)
     for size in args.sizes:
-        show(bench(size, args.work))
+        if args.build_only:
+            print(json.dumps({"papers": size, "data": str(build(size, args.work, args.vocabulary)[1])}), flush=True)
+        else:
+            show(bench(size, args.work, args.vocabulary))
 
 
 if __name__ == "__main__":
