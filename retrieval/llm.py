@@ -28,21 +28,7 @@ log = logging.getLogger(__name__)
 # Local OpenAI-compatible servers ignore the key, but the client insists on having one.
 PLACEHOLDER_API_KEY = "not-needed"
 
-FALLBACK = "here is the extractive answer."
-
-TIMED_OUT_NOTE = f"The language model timed out; {FALLBACK}"
-UNREADABLE_NOTE = f"The language model sent a reply that could not be read; {FALLBACK}"
-EMPTY_REPLY_NOTE = f"The language model returned an empty answer; {FALLBACK}"
-CUT_OFF_NOTE = f"The language model's answer was cut off; {FALLBACK}"
-TOO_LONG_NOTE = f"The language model ran out of room before finishing its answer; {FALLBACK}"
-FILTERED_NOTE = f"The language model's content filter withheld the answer; {FALLBACK}"
-ECHO_NOTE = f"The language model repeated its instructions or the passages instead of answering; {FALLBACK}"
-FAILED_NOTE = f"The language model failed; {FALLBACK}"
-
-
-def deadline_note(seconds: float) -> str:
-    return f"The language model did not answer within {seconds:g} s; {FALLBACK}"
-
+from paperbot.retrieval.llm_notes import FAILED_NOTE, FALLBACK, TIMED_OUT_NOTE, UNREADABLE_NOTE  # noqa: E402
 
 # First match wins, so subclasses come before their bases (APITimeoutError < APIConnectionError).
 _USER_NOTES: tuple[tuple[type[BaseException], str], ...] = (

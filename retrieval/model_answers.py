@@ -18,7 +18,7 @@ from paperbot.prompts import is_cannot_answer, without_sentinel
 from paperbot.retrieval.answerers.base import AnswererUnavailable, ClaimChecker, Evidence, written
 from paperbot.retrieval.claims import check_claims, statements
 from paperbot.retrieval.deadline import Deadline, DeadlineExceeded
-from paperbot.retrieval.llm import FAILED_NOTE, deadline_note
+from paperbot.retrieval.llm_notes import FAILED_NOTE, deadline_note
 from paperbot.retrieval.types import Progress, Turn
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from paperbot.config import Settings
 from paperbot.retrieval.answerers.base import AnswererUnavailable, Evidence
 from paperbot.retrieval.citations import MARKER, fold
 from paperbot.retrieval.sentence_split import split_sentences as sentences
-from paperbot.retrieval.llm import ECHO_NOTE
+from paperbot.retrieval.llm_notes import ECHO_NOTE
 from paperbot.retrieval.types import Turn
 
 if TYPE_CHECKING:

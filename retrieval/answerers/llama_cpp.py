@@ -16,7 +16,8 @@ from paperbot.config import Settings
 from paperbot.retrieval.answerers.base import AnswererUnavailable
 from paperbot.retrieval.answerers.chat import ChatAnswerer
 from paperbot.retrieval.deadline import Deadline, DeadlineExceeded
-from paperbot.retrieval.llm import CUT_OFF_NOTE, EMPTY_REPLY_NOTE, FALLBACK, TOO_LONG_NOTE, llama_cpp_model
+from paperbot.retrieval.llm import llama_cpp_model
+from paperbot.retrieval.llm_notes import CUT_OFF_NOTE, EMPTY_REPLY_NOTE, FALLBACK, TOO_LONG_NOTE
 
 log = logging.getLogger(__name__)
 

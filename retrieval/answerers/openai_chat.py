@@ -22,9 +22,9 @@ from paperbot.config import Settings
 from paperbot.retrieval.answerers.base import AnswererUnavailable
 from paperbot.retrieval.answerers.chat import ChatAnswerer
 from paperbot.retrieval.deadline import Deadline
-from paperbot.retrieval.llm import (
-    CUT_OFF_NOTE, EMPTY_REPLY_NOTE, FAILED_NOTE, FILTERED_NOTE, LLM_ERRORS, READ_FAILED, READ_TIMED_OUT,
-    TIMED_OUT_NOTE, TOO_LONG_NOTE, UNREADABLE_NOTE, openai_client, redact, unavailable,
+from paperbot.retrieval.llm import LLM_ERRORS, READ_FAILED, READ_TIMED_OUT, openai_client, redact, unavailable
+from paperbot.retrieval.llm_notes import (
+    CUT_OFF_NOTE, EMPTY_REPLY_NOTE, FAILED_NOTE, FILTERED_NOTE, TIMED_OUT_NOTE, TOO_LONG_NOTE, UNREADABLE_NOTE,
 )
 
 log = logging.getLogger(__name__)
