@@ -20,7 +20,6 @@ REFERRING = frozenset("""
 it its it's they them their theirs this that these those he she him her his hers same above previous
 former latter one ones also else too again more other another and then so ok okay
 es sie ihr ihre dieser diese das der die le la les il elle ce cet cette ces lui él ella ese esa eso
-l'a l'ont l'avez l'as lo
 """.split())
 ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
             "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1, "latter": -1, "former": 0}
