@@ -32,7 +32,7 @@ from paperbot.retrieval.question_text import (
     clean_question,
     name_asked_about,
     ordinal_index,
-    referring_words,
+    refers_back,
     refers_to_person,
 )
 from paperbot.retrieval.question_parts import join_answers, split_parts
@@ -260,7 +260,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
         carried = not mentions.people and followup and refers_to_person(text)  # "what else did she present?"
         people = previous_people if carried else mentions.people
         named = list(mentions.papers) if carried else _catalog_papers(library, q, people, previous if followup else [])
-        if not people and not named and not followup and previous and referring_words(text):
+        if not people and not named and not followup and previous and refers_back(text):
             # "who presented it?" after an answer has nothing else to be about: the thread's paper.
             followup = True
             named = _catalog_papers(library, q, people, previous)

@@ -55,6 +55,15 @@ def ordinal_index(text: str) -> int | None:
     return None
 
 
+# French puts the object pronoun before the verb, elided: "qui l'a présenté ?" (who presented it?).
+_ELIDED_OBJECT = re.compile(r"\bl['’](?:a|ont|as|avez|avons|ai)\b", re.I)
+
+
+def refers_back(text: str) -> bool:
+    """The question points at something said before ("who presented it?", "qui l'a présenté ?")."""
+    return referring_words(text) > 0 or bool(_ELIDED_OBJECT.search(text))
+
+
 def refers_to_person(text: str) -> bool:
     return any(t in PERSONAL_PRONOUNS for t in tokens(text))
 

@@ -92,7 +92,7 @@ def test_a_follow_up_naming_one_of_the_listed_papers_picks_that_one(shared_libra
 def test_a_people_question_with_nothing_else_to_be_about_stays_with_the_thread_s_paper(shared_library):
     first = shared_library.ask("what's the gist of the lidar segmentation paper?")
     assert _title(shared_library, first).startswith("RangeNet++")
-    for follow_up in ("who gave the talk on it", "und wer hat das vorgestellt?"):
+    for follow_up in ("who gave the talk on it", "und wer hat das vorgestellt?", "et qui l'a présenté ?"):
         answer = shared_library.ask(follow_up, history=[_turn(first)])
         assert answer.answer.startswith("“RangeNet++: Fast and Accurate LiDAR Semantic Segmentation” was presented by "
                                         "Daniel Havir"), (follow_up, answer.answer)
