@@ -29,7 +29,7 @@ def build_app(settings: Settings, library, state, *, check_token: bool = True) -
     configure_web_client(app.client, settings)
     if token and check_token:
         app.client.auth_test()  # a revoked or wrong token stops the start here, not at the first event
-    from paperbot.retrieval.arxiv import ArxivClient
+    from paperbot.retrieval.corpus.arxiv import ArxivClient
 
     deps = Deps(settings=settings, library=library, state=state, arxiv=ArxivClient.from_settings(settings))
     app.use(claim_deliveries(state))  # commands, clicks, forms and events run once across replicas

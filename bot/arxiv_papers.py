@@ -1,6 +1,6 @@
 """Papers from arXiv in Slack: `/paper add <arXiv id | link>` and an unfurl's "Add to our papers" button.
 
-Both run `retrieval.arxiv_add` (the flow `paperbot add` runs) and confirm in the channel with the
+Both run `retrieval.corpus.arxiv_add` (the flow `paperbot add` runs) and confirm in the channel with the
 paper's card. `/paper add` also opens the paper's form, prefilled, so the presenter can replace
 the abstract with the group's summary: the form opens at once on a "fetching" view (Slack's
 trigger lasts 3 s) that the lazy listener then turns into the form, or into why there is none.
@@ -21,9 +21,9 @@ from paperbot.bot.paper_blocks import added_message, paper_card
 from paperbot.bot.paper_edit import edit_view, notice_view, working_view
 from paperbot.bot.private_replies import tell
 from paperbot.bot.slack_text import escape
-from paperbot.retrieval.arxiv import ArxivError, ArxivId, parse_arxiv_id
-from paperbot.retrieval.arxiv_add import ArxivAdd, add_from_arxiv
-from paperbot.retrieval.writer_lock import IndexBusy
+from paperbot.retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
+from paperbot.retrieval.corpus.arxiv_add import ArxivAdd, add_from_arxiv
+from paperbot.retrieval.corpus.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from paperbot.bot.private_replies import tell
 from paperbot.bot.render import too_long_message
 from paperbot.bot.shared_replies import SharedReplies
 from paperbot.bot.slack_text import escape
-from paperbot.retrieval.arxiv import parse_arxiv_id
-from paperbot.retrieval.tldr import tldr
+from paperbot.retrieval.corpus.arxiv import parse_arxiv_id
+from paperbot.retrieval.answering.tldr import tldr
 from paperbot.retrieval.types import Turn
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class PaperCommands:
 
     def _answer(self, question: str, history: tuple[Turn, ...], respond: Respond | WebhookClient,
                 scope: tuple[str, ...] = ()) -> None:
-        from paperbot.retrieval.answering import QuestionError  # its message is meant for the asker
+        from paperbot.retrieval.answering.pipeline import QuestionError  # its message is meant for the asker
 
         try:
             answer = self.deps.library.ask(question, list(history), scope=scope)

@@ -24,7 +24,7 @@ from paperbot.config import Settings
 from paperbot.config.settings import DigestSettings
 from paperbot.bot.digest_render import digest_message
 from paperbot.bot.schema import digest_featured, digest_posts
-from paperbot.retrieval.digest import Digest, DigestPeriod
+from paperbot.retrieval.answering.digest import Digest, DigestPeriod
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from itertools import zip_longest
 
-from paperbot.retrieval.digest import Digest, DigestPaper
+from paperbot.retrieval.answering.digest import Digest, DigestPaper
 
 from paperbot.bot.slack_text import escape, link
 

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from paperbot.bot.paper_blocks import ASK_USAGE, LOOKUP_USAGE, usage
 from paperbot.bot.slack_text import escape, link
-from paperbot.retrieval.tldr import tldr
+from paperbot.retrieval.answering.tldr import tldr
 from paperbot.retrieval.types import Paper
 
 LATEST_SHOWN = 8

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from paperbot.retrieval.lookup import LookupHit
-from paperbot.retrieval.tldr import tldr
+from paperbot.retrieval.questions.lookup import LookupHit
+from paperbot.retrieval.answering.tldr import tldr
 from paperbot.retrieval.types import Paper
 
 from paperbot.bot.slack_text import escape, link

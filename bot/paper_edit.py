@@ -22,9 +22,9 @@ from paperbot.bot.failures import apology, apologising
 from paperbot.bot.paper_blocks import EDIT_PAPER, paper_card
 from paperbot.bot.private_replies import tell
 from paperbot.bot.slack_text import escape
-from paperbot.retrieval.loaders.common import split_authors
+from paperbot.retrieval.corpus.loaders.common import split_authors
 from paperbot.retrieval.types import Paper, paper_id_for
-from paperbot.retrieval.writer_lock import IndexBusy
+from paperbot.retrieval.corpus.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 

@@ -112,7 +112,7 @@ def answer_in_thread(deps: Deps, client: WebClient, *, channel: str, thread_ts: 
     With a language model, the steps stream in as task cards (chat.startStream/appendStream) and
     the verified answer ends the same message (chat.stopStream); the offline answerer posts it at once.
     """
-    from paperbot.retrieval.answering import QuestionError  # the only answering error users should see verbatim
+    from paperbot.retrieval.answering.pipeline import QuestionError  # the only answering error users should see verbatim
 
     limit = deps.settings.slack.max_question_chars
     if len(question) > limit:

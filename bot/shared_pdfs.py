@@ -31,11 +31,11 @@ from paperbot.bot.private_replies import tell
 from paperbot.bot.replying import question_text
 from paperbot.bot.slack_client import bot_token
 from paperbot.bot.slack_text import escape
-from paperbot.retrieval.loaders import CorpusFormatError, InputLimits
-from paperbot.retrieval.loaders.limits import FILE_SETTING
-from paperbot.retrieval.loaders.pdf_file import paper_from_pdf
+from paperbot.retrieval.corpus.loaders import CorpusFormatError, InputLimits
+from paperbot.retrieval.corpus.loaders.limits import FILE_SETTING
+from paperbot.retrieval.corpus.loaders.pdf_file import paper_from_pdf
 from paperbot.retrieval.types import Paper, paper_id_for
-from paperbot.retrieval.writer_lock import IndexBusy
+from paperbot.retrieval.corpus.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class SharedPdfs:
 
     def add(self, file: dict, added_by: str, url: str | None) -> Paper:
         """The shared PDF as a paper in our papers (NotAdded says why not)."""
-        from paperbot.retrieval.ingest import DuplicatePaperError
+        from paperbot.retrieval.corpus.ingest import DuplicatePaperError
 
         data = self._download(file)
         name = Path(file.get("name") or "shared.pdf").name

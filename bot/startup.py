@@ -64,7 +64,7 @@ def explain(exc: BaseException, settings: Settings) -> str:
 
 def _explain(exc: BaseException, settings: Settings) -> str:
     from paperbot.bot.serve import TokenError
-    from paperbot.retrieval.store import StoreError
+    from paperbot.retrieval.index.store import StoreError
 
     if isinstance(exc, (TokenError, StoreError)):
         return str(exc)  # these already name the setting (SLACK_BOT_TOKEN, PAPERBOT_CHROMA__HOST …)
@@ -97,7 +97,7 @@ def _database(exc: SQLAlchemyError, settings: Settings) -> str:
 
 
 def _os_error(exc: OSError, settings: Settings) -> str:
-    from paperbot.retrieval.data_dir import describe
+    from paperbot.retrieval.corpus.data_dir import describe
 
     if exc.errno == errno.EADDRINUSE:
         return f"port {settings.port} is already in use: set PAPERBOT_PORT to a free one"

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from paperbot.bot.arxiv_papers import ADD_FROM_ARXIV
 from paperbot.bot.paper_blocks import ASK_ABOUT, context_block, section
 from paperbot.bot.slack_text import escape, link
-from paperbot.retrieval.arxiv import ArxivError, ArxivId, parse_arxiv_id
+from paperbot.retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
 from paperbot.retrieval.types import Paper
 
 log = logging.getLogger(__name__)

@@ -33,41 +33,41 @@ class Library:
 
     @cached_property
     def embedder(self):
-        from paperbot.retrieval.embeddings import build_embedder
+        from paperbot.retrieval.index.embeddings import build_embedder
 
         return build_embedder(self.settings)
 
     @cached_property
     def store(self):
-        from paperbot.retrieval.embeddings import embedder_id
-        from paperbot.retrieval.store import IndexStore
+        from paperbot.retrieval.index.embeddings import embedder_id
+        from paperbot.retrieval.index.store import IndexStore
 
         return IndexStore(self.settings, embedder_id(self.settings), for_writing=self.for_writing)
 
     @cached_property
     def searcher(self):
-        from paperbot.retrieval import word_rarity
-        from paperbot.retrieval.search import HybridSearcher
+        from paperbot.retrieval.index import word_rarity
+        from paperbot.retrieval.index.search import HybridSearcher
 
         word_rarity.use_table(self._cache_dir)
         return HybridSearcher(self.store, self.embedder, self.settings.retrieval, self._saved_index_dir)
 
     @cached_property
     def sentences(self):
-        from paperbot.retrieval.sentences import SentenceIndex
+        from paperbot.retrieval.index.sentences import SentenceIndex
 
         return SentenceIndex(self.embedder)
 
     @cached_property
     def decisions(self):
-        from paperbot.retrieval.decisions import load_models
-        from paperbot.retrieval.embeddings import embedder_id
+        from paperbot.retrieval.questions.decisions import load_models
+        from paperbot.retrieval.index.embeddings import embedder_id
 
         return load_models(self.settings.data_dir, embedder_id(self.settings))
 
     @cached_property
     def answerer(self):
-        from paperbot.retrieval.answerers import build_answerer
+        from paperbot.retrieval.llm.answerers import build_answerer
 
         return build_answerer(self.settings)
 
@@ -76,7 +76,7 @@ class Library:
         """The embedded index's one-writer lock; None with a Chroma server, which takes several writers."""
         if self.settings.chroma.host:
             return None
-        from paperbot.retrieval.writer_lock import WriterLock
+        from paperbot.retrieval.corpus.writer_lock import WriterLock
 
         return WriterLock(self.settings.data_dir, self.writer)
 
@@ -120,8 +120,8 @@ class Library:
             lock.release()
 
     def _unwritable(self, error: OSError):
-        from paperbot.retrieval.data_dir import describe, unwritable_reason, write_refused
-        from paperbot.retrieval.store import DataDirectoryError
+        from paperbot.retrieval.corpus.data_dir import describe, unwritable_reason, write_refused
+        from paperbot.retrieval.index.store import DataDirectoryError
 
         reason = unwritable_reason(self.settings.chroma_path)
         if reason is not None:  # said of the index itself, as a write to it would say it
@@ -131,8 +131,8 @@ class Library:
     # -- corpus ------------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path] | None = None, *, prune: bool = False, progress: bool = False):
-        from paperbot.retrieval import word_rarity
-        from paperbot.retrieval.ingest import ingest
+        from paperbot.retrieval.index import word_rarity
+        from paperbot.retrieval.corpus.ingest import ingest
 
         with self.writing():
             report = ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
@@ -153,8 +153,8 @@ class Library:
     def drop_index(self) -> None:
         """Delete the whole index, whatever embedder built it, its change log and the saved in-memory
         index (`paperbot ingest --reindex`)."""
-        from paperbot.retrieval.live_index import drop_saved
-        from paperbot.retrieval.store import drop_index
+        from paperbot.retrieval.index.live_index import drop_saved
+        from paperbot.retrieval.index.store import drop_index
 
         with self.writing():
             drop_index(self.settings)
@@ -170,7 +170,7 @@ class Library:
 
     def lookup(self, query: str, *, limit: int = 5):
         """Papers matching a (typo'd) title, author, presenter or topic: list[LookupHit], best first."""
-        from paperbot.retrieval.question_text import clean_question
+        from paperbot.retrieval.questions.question_text import clean_question
 
         query = clean_question(query)  # a mention or a link's markup is not what is looked for
         searcher = self.searcher
@@ -190,14 +190,14 @@ class Library:
 
     def paper_titled(self, title: str) -> Paper | None:
         """The paper with this title (case, accents, punctuation aside), metadata only (``text`` empty)."""
-        from paperbot.retrieval.text_match import title_key
+        from paperbot.retrieval.index.text_match import title_key
 
         entries = self.store.papers_titled([title]).get(title_key(title))
         return self._catalog_paper(entries[0].id) if entries else None
 
     def paper_from_arxiv(self, arxiv_id: str) -> Paper | None:
         """The paper whose link is this arXiv id, any version (metadata only): a read of the catalog."""
-        from paperbot.retrieval.arxiv import arxiv_id_of
+        from paperbot.retrieval.corpus.arxiv import arxiv_id_of
 
         return next((p for p in self.catalog() if arxiv_id_of(p.url) == arxiv_id), None)
 
@@ -210,7 +210,7 @@ class Library:
         and by whom it was added; DuplicatePaperError if the new title is another paper's."""
         from dataclasses import replace
 
-        from paperbot.retrieval.ingest import replace_paper
+        from paperbot.retrieval.corpus.ingest import replace_paper
 
         with self.writing(timeout_s=wait_s):
             old = self._catalog_paper(old_id)
@@ -223,7 +223,7 @@ class Library:
     def add_paper(self, paper: Paper, *, wait_s: float | None = None) -> Paper:
         """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in, and
         IndexBusy if another writer still holds the index after ``wait_s`` seconds (None: no limit)."""
-        from paperbot.retrieval.ingest import add_paper
+        from paperbot.retrieval.corpus.ingest import add_paper
 
         with self.writing(timeout_s=wait_s):
             added = add_paper(self, paper)
@@ -231,10 +231,10 @@ class Library:
         return added
 
     def digest(self, *, now, since=None, questions=(), featured=None):
-        """The weekly digest's selection (retrieval.digest.Digest) for the week of ``now``."""
+        """The weekly digest's selection (retrieval.answering.digest.Digest) for the week of ``now``."""
         from zoneinfo import ZoneInfo
 
-        from paperbot.retrieval.digest import select_digest
+        from paperbot.retrieval.answering.digest import select_digest
 
         return select_digest(
             self.papers(), now=now, tz=ZoneInfo(self.settings.digest.timezone),
@@ -267,7 +267,7 @@ class Library:
 
     def ask(self, question: str, history: Sequence[Turn] = (), scope: Sequence[str] = ()) -> Answer:
         """Answer a question; ``scope`` (paper ids) when it is asked about those papers."""
-        from paperbot.retrieval.answering import answer_question
+        from paperbot.retrieval.answering.pipeline import answer_question
 
         searcher = self.searcher
         searcher.refresh()  # the one look at the change log this question makes
@@ -276,8 +276,8 @@ class Library:
 
     def is_question_for_bot(self, text: str) -> bool:
         """Whether a message is a question for the papers, not thanks or chatter: the fitted route."""
-        from paperbot.retrieval.answering import understand
-        from paperbot.retrieval.question_text import clean_question
+        from paperbot.retrieval.answering.pipeline import understand
+        from paperbot.retrieval.questions.question_text import clean_question
 
         if not clean_question(text):
             return False
@@ -287,7 +287,7 @@ class Library:
     def ask_stream(self, question: str, history: Sequence[Turn] = (),
                    scope: Sequence[str] = ()) -> Iterator[Progress | Answer]:
         """Yield :class:`Progress` (what it is doing, never answer text), then the final, verified :class:`Answer`."""
-        from paperbot.retrieval.answering import stream_answer
+        from paperbot.retrieval.answering.pipeline import stream_answer
 
         searcher = self.searcher
         searcher.refresh()

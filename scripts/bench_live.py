@@ -46,14 +46,14 @@ from pathlib import Path
 import numpy as np
 
 from paperbot.config import load_settings
-from paperbot.retrieval.embeddings import BaseEmbedding
+from paperbot.retrieval.index.embeddings import BaseEmbedding
 from paperbot.retrieval.library import Library
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from bench_ingest import synthetic_corpus  # noqa: E402
 
-DEV = REPO / "retrieval" / "labels" / "train" / "dev.jsonl"
+DEV = REPO / "retrieval" / "training" / "labels" / "train" / "dev.jsonl"
 QUESTIONS = [row["question"] for row in map(json.loads, DEV.read_text().splitlines())]
 LOOKUPS = ["reformer", "lotery ticket", "frankle", "attention sparse pooling", "Author 12", "graph neural network"]
 NEW_PAPER = """---

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from bench_ingest import synthetic_corpus  # noqa: E402
 
-DEV = REPO / "retrieval" / "labels" / "train" / "dev.jsonl"
+DEV = REPO / "retrieval" / "training" / "labels" / "train" / "dev.jsonl"
 QUESTIONS = [row["question"] for row in map(json.loads, DEV.read_text().splitlines())]
 
 

@@ -30,7 +30,7 @@ from paperbot.retrieval.library import Library  # noqa: E402
 from tests.paper_slack_harness import start_fake_slack  # noqa: E402
 
 SECRET = "bench-secret"
-DEV = REPO / "retrieval" / "labels" / "train" / "dev.jsonl"
+DEV = REPO / "retrieval" / "training" / "labels" / "train" / "dev.jsonl"
 QUESTIONS = [row["question"] for row in map(json.loads, DEV.read_text().splitlines())]
 
 

@@ -22,8 +22,8 @@ def add(ctx: click.Context, reference: str, presenter: str | None) -> None:
     arXiv id, any version, or the same title) is reported, not added again. An unknown or withdrawn
     paper, or an API that is down or answers nonsense, is one line and a non-zero exit; nothing is written.
     """
-    from paperbot.retrieval.arxiv import ArxivClient, parse_arxiv_id
-    from paperbot.retrieval.arxiv_add import add_from_arxiv
+    from paperbot.retrieval.corpus.arxiv import ArxivClient, parse_arxiv_id
+    from paperbot.retrieval.corpus.arxiv_add import add_from_arxiv
     from paperbot.retrieval.library import Library
 
     arxiv_id = parse_arxiv_id(reference)

@@ -43,7 +43,7 @@ def _parse_line(line: str) -> tuple[str | None, str]:
 
 def _answer_lines(library, lines) -> None:
     """One JSON answer per input line, in input order; lines sharing a thread are one conversation."""
-    from paperbot.retrieval.answering import QuestionError
+    from paperbot.retrieval.answering.pipeline import QuestionError
     from paperbot.retrieval.types import Turn
 
     threads: dict[str, list[Turn]] = {}
@@ -128,11 +128,11 @@ def eval_command(ctx: click.Context, questions: tuple[Path, ...], fit: bool, tra
     abstention, topic-list and follow-up decisions for the configured embedder on the shipped
     training split (never on the test split) and prints their k-fold figures.
     """
-    from paperbot.retrieval.decisions import local_path
-    from paperbot.retrieval.embeddings import embedder_id
-    from paperbot.retrieval.evaluation import evaluate
-    from paperbot.retrieval.fitting import fit_decisions
-    from paperbot.retrieval.labelled import CATALOG, TEST_DIR, TRAIN_DIR, map_catalog, read_labelled
+    from paperbot.retrieval.questions.decisions import local_path
+    from paperbot.retrieval.index.embeddings import embedder_id
+    from paperbot.retrieval.training.evaluation import evaluate
+    from paperbot.retrieval.training.fitting import fit_decisions
+    from paperbot.retrieval.training.labelled import CATALOG, TEST_DIR, TRAIN_DIR, map_catalog, read_labelled
 
     library = _library(ctx)
     catalog = catalog or CATALOG

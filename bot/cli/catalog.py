@@ -81,8 +81,8 @@ def find(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool) 
 
     Exits 1 when nothing matches, 2 when the query has nothing to look up (empty, or only markup).
     """
-    from paperbot.retrieval.lookup import lookup_words
-    from paperbot.retrieval.question_text import clean_question
+    from paperbot.retrieval.questions.lookup import lookup_words
+    from paperbot.retrieval.questions.question_text import clean_question
 
     text = " ".join(query)
     if not lookup_words(clean_question(text)):

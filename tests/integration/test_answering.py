@@ -8,12 +8,12 @@ import re
 import pytest
 
 from paperbot.config import load_settings
-from paperbot.retrieval.answerers import ANSWERERS, build_answerer
+from paperbot.retrieval.llm.answerers import ANSWERERS, build_answerer
 from paperbot.prompts import CANNOT_ANSWER
-from paperbot.retrieval.answerers.base import AnswererUnavailable
-from paperbot.retrieval.answerers.local import LocalAnswerer
-from paperbot.retrieval.answering import QuestionError
-from paperbot.retrieval.citations import is_verbatim
+from paperbot.retrieval.llm.answerers.base import AnswererUnavailable
+from paperbot.retrieval.llm.answerers.local import LocalAnswerer
+from paperbot.retrieval.answering.pipeline import QuestionError
+from paperbot.retrieval.answering.citations import is_verbatim
 from paperbot.retrieval.types import Answer, Progress
 
 

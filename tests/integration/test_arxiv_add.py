@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from paperbot.bot.cli import main
-from paperbot.retrieval.arxiv import ArxivClient, ArxivId, RequestSpacing, parse_arxiv_id
+from paperbot.retrieval.corpus.arxiv import ArxivClient, ArxivId, RequestSpacing, parse_arxiv_id
 from tests.fake_arxiv import ArxivPaper, start_fake_arxiv
 
 SPARSE_MOE = ArxivPaper(

@@ -212,7 +212,7 @@ def test_read_only_data_directory_reads_and_refuses_writes_in_one_line(tmp_path)
     (ask_unsaved,) = sandbox.run_read_only(data, sandbox.paperbot_command("ask", "who presented the adapters paper?"))
     assert ask_unsaved.returncode == 0 and "Ada" in ask_unsaved.stdout, ask_unsaved.stderr
     without_times = [line.split(" ", 2)[2] for line in ask_unsaved.stderr.splitlines()]
-    assert without_times == [f"WARNING paperbot.retrieval.data_dir: the index directory {data / 'chroma'} cannot be "
+    assert without_times == [f"WARNING paperbot.retrieval.corpus.data_dir: the index directory {data / 'chroma'} cannot be "
                              f"written ({_read_only_reason()}): reading a copy of it; nothing can be added"]
     assert not (data / "index").exists()
     listed = json.loads(CliRunner().invoke(main, ["papers", "--json"]).output)  # writable again: all there

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from paperbot.retrieval.answering import understand
-from paperbot.retrieval.decisions import SHIPPED_DIR, DecisionModels, ModelsMissingError, file_name, load_models, local_path
-from paperbot.retrieval.embeddings import embedder_id
-from paperbot.retrieval.linear_model import LinearModel
+from paperbot.retrieval.answering.pipeline import understand
+from paperbot.retrieval.questions.decisions import (SHIPPED_DIR, DecisionModels, ModelsMissingError, file_name, load_models,
+                                                    local_path)
+from paperbot.retrieval.index.embeddings import embedder_id
+from paperbot.retrieval.questions.linear_model import LinearModel
 
 
 def _route(library, question):

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from paperbot.retrieval.digest import ARCHIVE_COOLDOWN, DigestPeriod, popular_questions, select_digest
-from paperbot.retrieval.loaders import corpus_files, load_file
+from paperbot.retrieval.answering.digest import ARCHIVE_COOLDOWN, DigestPeriod, popular_questions, select_digest
+from paperbot.retrieval.corpus.loaders import corpus_files, load_file
 from tests.conftest import SHIPPED_CORPUS
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=timezone.utc)  # a Monday

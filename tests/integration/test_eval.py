@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from paperbot.bot.cli import main
-from paperbot.retrieval.decisions import MODEL_NAMES, local_path
-from paperbot.retrieval.labelled import TEST_DIR, TRAIN_DIR, LabelsError, map_catalog, read_labelled
+from paperbot.retrieval.questions.decisions import MODEL_NAMES, local_path
+from paperbot.retrieval.training.labelled import TEST_DIR, TRAIN_DIR, LabelsError, map_catalog, read_labelled
 
 LABELLED = [
     {"id": "s1", "type": "single", "question": "what dataset does the adapool paper introduce?", "gold": ["p019"],
@@ -94,7 +94,7 @@ def test_fit_saves_decisions_the_library_then_uses(shipped_data_dir, tmp_path):
 
 
 def test_fit_reads_the_whole_training_split_by_default(shipped_data_dir, monkeypatch):
-    import paperbot.retrieval.fitting as fitting
+    import paperbot.retrieval.training.fitting as fitting
 
     seen = {}
 
@@ -110,7 +110,7 @@ def test_fit_reads_the_whole_training_split_by_default(shipped_data_dir, monkeyp
 
 
 def test_train_and_test_splits_share_no_question():
-    from paperbot.retrieval.labelled import CATALOG
+    from paperbot.retrieval.training.labelled import CATALOG
 
     ids = {e["id"]: e["id"] for e in json.loads(CATALOG.read_text())}
     train, train_conversations = read_labelled([TRAIN_DIR], ids)

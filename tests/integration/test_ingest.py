@@ -13,11 +13,11 @@ import pytest
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from paperbot.config import load_settings
-from paperbot.retrieval import live_index
-from paperbot.retrieval.chunking import Chunker
-from paperbot.retrieval.ingest import DuplicatePaperError
+from paperbot.retrieval.index import live_index
+from paperbot.retrieval.corpus.chunking import Chunker
+from paperbot.retrieval.corpus.ingest import DuplicatePaperError
 from paperbot.retrieval.library import Library
-from paperbot.retrieval.store import ChunkingMismatchError, EmbedderMismatchError, IndexStore
+from paperbot.retrieval.index.store import ChunkingMismatchError, EmbedderMismatchError, IndexStore
 from paperbot.retrieval.types import Paper, paper_id_for
 
 
@@ -78,7 +78,7 @@ def test_changed_paper_is_replaced_not_duplicated(library, corpus):
 
 def test_prune_removes_papers_whose_file_is_gone(library, corpus, monkeypatch):
     library.ingest([corpus])
-    monkeypatch.setattr("paperbot.retrieval.chroma_pages.PAGE", 2)  # the catalog read in pages, as a large one is
+    monkeypatch.setattr("paperbot.retrieval.index.chroma_pages.PAGE", 2)  # the catalog read in pages, as a large one is
     (corpus / "c.md").unlink()
     assert len(library.ingest([corpus]).removed) == 0  # without --prune nothing is removed
     report = library.ingest([corpus], prune=True)
@@ -107,7 +107,7 @@ def test_interrupted_ingest_recovers_on_rerun(library, corpus, monkeypatch):
         return real(self, texts)
 
     monkeypatch.setattr(type(embedder), "_get_text_embeddings", dies_on_second_call)
-    monkeypatch.setattr("paperbot.retrieval.ingest._CHUNKS_PER_BATCH", 1)  # one paper per batch
+    monkeypatch.setattr("paperbot.retrieval.corpus.ingest._CHUNKS_PER_BATCH", 1)  # one paper per batch
     with pytest.raises(KeyboardInterrupt):
         library.ingest([corpus])
     assert len(library.papers()) == 1  # only the paper whose batch finished is in the catalog
@@ -325,9 +325,9 @@ def test_writes_larger_than_a_chroma_batch(library):
 def test_unchanged_files_are_not_parsed_again(library, corpus, monkeypatch):
     library.ingest([corpus])
     with monkeypatch.context() as patched:
-        patched.setattr("paperbot.retrieval.ingest.load_file",
+        patched.setattr("paperbot.retrieval.corpus.ingest.load_file",
                         lambda *a, **k: pytest.fail("an unchanged file was parsed again"))
-        patched.setattr("paperbot.retrieval.chroma_pages.PAGE", 2)  # records read in pages, as a large index is
+        patched.setattr("paperbot.retrieval.index.chroma_pages.PAGE", 2)  # records read in pages, as a large index is
         again = Library(library.settings).ingest([corpus])  # another process: only the index remembers
     assert (again.files_read, again.unchanged, again.chunks_embedded) == (0, 3, 0)
 

@@ -15,12 +15,12 @@ import bm25s
 import pytest
 
 from paperbot.config import load_settings
-from paperbot.retrieval.chunking import Chunker
-from paperbot.retrieval.corpus_index import CorpusIndex
-from paperbot.retrieval.ingest import add_paper
+from paperbot.retrieval.corpus.chunking import Chunker
+from paperbot.retrieval.index.corpus_index import CorpusIndex
+from paperbot.retrieval.corpus.ingest import add_paper
 from paperbot.retrieval.library import Library
-from paperbot.retrieval.loaders import corpus_files, load_file
-from paperbot.retrieval.lookup import LookupIndex
+from paperbot.retrieval.corpus.loaders import corpus_files, load_file
+from paperbot.retrieval.questions.lookup import LookupIndex
 from paperbot.retrieval.types import Chunk, Paper, paper_id_for
 
 from tests.conftest import SHIPPED_CORPUS
@@ -201,7 +201,7 @@ def test_generations_are_unique_and_ordered_across_writers(tmp_path):
 
 
 def test_catalog_lists_papers_without_their_summaries(shared_library, monkeypatch):
-    monkeypatch.setattr("paperbot.retrieval.chroma_pages.PAGE", 7)  # read in pages, as a large index is
+    monkeypatch.setattr("paperbot.retrieval.index.chroma_pages.PAGE", 7)  # read in pages, as a large index is
     catalog = shared_library.catalog()
     papers = shared_library.papers()
     assert [(p.id, p.title, p.authors, p.presenter, p.added) for p in catalog] == \
@@ -231,7 +231,7 @@ def test_a_server_takes_in_a_new_paper_before_anyone_asks(shipped_library, shipp
 
 
 def test_the_index_counts_papers_by_source_as_they_come_and_go():
-    from paperbot.retrieval.corpus_index import CorpusIndex
+    from paperbot.retrieval.index.corpus_index import CorpusIndex
     from paperbot.retrieval.types import Paper
 
     a = Paper(id="a", title="Alpha", text="Alpha nets learn fast.", source="blog.txt")

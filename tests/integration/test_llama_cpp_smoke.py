@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from paperbot.config import load_settings
-from paperbot.retrieval.answerers.base import AnswererUnavailable, Evidence
-from paperbot.retrieval.deadline import Deadline, DeadlineExceeded
+from paperbot.retrieval.llm.answerers.base import AnswererUnavailable, Evidence
+from paperbot.retrieval.llm.deadline import Deadline, DeadlineExceeded
 from paperbot.retrieval.types import Paper
 
 GGUF = os.environ.get("LLM_SMOKE_GGUF", "")
@@ -26,7 +26,7 @@ pytestmark = [
 
 
 def test_a_real_gguf_model_answers_or_fails_cleanly_within_the_deadline():
-    from paperbot.retrieval.answerers.llama_cpp import LlamaCppAnswerer
+    from paperbot.retrieval.llm.answerers.llama_cpp import LlamaCppAnswerer
 
     answerer = LlamaCppAnswerer(load_settings(llm={"answerer": "llama_cpp", "gguf_path": GGUF, "max_tokens": 64}))
     paper = Paper(id="r", title="ResNet", source="s.txt",

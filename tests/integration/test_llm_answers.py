@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from paperbot import prompts
 from paperbot.bot.cli import main
 from paperbot.config import load_settings
-from paperbot.retrieval.answerers import build_answerer
-from paperbot.retrieval.answerers.local import LocalAnswerer
-from paperbot.retrieval.answering import UNCITED_NOTE, UNSUPPORTED_NOTE, _prepare
-from paperbot.retrieval.citations import cite
+from paperbot.retrieval.llm.answerers import build_answerer
+from paperbot.retrieval.llm.answerers.local import LocalAnswerer
+from paperbot.retrieval.answering.pipeline import UNCITED_NOTE, UNSUPPORTED_NOTE, _prepare
+from paperbot.retrieval.answering.citations import cite
 from paperbot.retrieval.library import Library
 from paperbot.retrieval.types import Answer, Paper, Progress, paper_id_for
 from tests.conftest import SHIPPED_CORPUS

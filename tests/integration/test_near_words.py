@@ -16,12 +16,12 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 from wordfreq import top_n_list
 
-from paperbot.retrieval import mentions
-from paperbot.retrieval.corpus_index import SPELLING_MATCH, CorpusIndex
-from paperbot.retrieval.loaders import corpus_files, load_file
-from paperbot.retrieval.lookup import NAME_THRESHOLD
-from paperbot.retrieval.mentions import NAME_PART_MATCH, TITLE_MATCH
-from paperbot.retrieval.near_words import NearWords
+from paperbot.retrieval.questions import mentions
+from paperbot.retrieval.index.corpus_index import SPELLING_MATCH, CorpusIndex
+from paperbot.retrieval.corpus.loaders import corpus_files, load_file
+from paperbot.retrieval.questions.lookup import NAME_THRESHOLD
+from paperbot.retrieval.questions.mentions import NAME_PART_MATCH, TITLE_MATCH
+from paperbot.retrieval.index.near_words import NearWords
 from paperbot.retrieval.types import Paper
 
 from tests.conftest import SHIPPED_CORPUS

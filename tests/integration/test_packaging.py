@@ -41,8 +41,8 @@ def test_the_wheel_holds_one_namespace_with_its_data(wheel):
         # folder in the repo -> where it lives in the wheel
         "data/corpus/": "paperbot/data/corpus/",
         "prompts/": "paperbot/prompts/",
-        "retrieval/labels/": "paperbot/retrieval/labels/",
-        "retrieval/fitted/": "paperbot/retrieval/fitted/",
+        "retrieval/training/labels/": "paperbot/retrieval/training/labels/",
+        "retrieval/training/fitted/": "paperbot/retrieval/training/fitted/",
         "bot/migrations/": "paperbot/bot/migrations/",
     }
     for folder, packaged in expected.items():

@@ -4,9 +4,9 @@ however many steps of a question and of its thread ask for them."""
 
 from __future__ import annotations
 
-from paperbot.retrieval import live_index
-from paperbot.retrieval.ingest import add_paper
-from paperbot.retrieval.mentions import MentionIndex
+from paperbot.retrieval.index import live_index
+from paperbot.retrieval.corpus.ingest import add_paper
+from paperbot.retrieval.questions.mentions import MentionIndex
 from paperbot.retrieval.types import Paper, Turn, paper_id_for
 
 
@@ -75,8 +75,8 @@ def test_a_thread_finds_each_texts_mentions_once_per_generation(shipped_library,
 
 
 def test_a_source_is_named_by_reading_only_the_sources_sharing_a_word_with_the_question(monkeypatch):
-    from paperbot.retrieval import source_lists
-    from paperbot.retrieval.corpus_index import CorpusIndex
+    from paperbot.retrieval.answering import source_lists
+    from paperbot.retrieval.index.corpus_index import CorpusIndex
 
     papers = [Paper(id=f"n{i}", title=f"Note {i}", text="Quokka nets.", source=f"weekly-note-{i}.md") for i in range(2000)]
     papers += [Paper(id=f"s{i}", title=f"Short {i}", text="Wombat nets.", source="shortscience-summaries.txt")

@@ -4,12 +4,12 @@ parameters, and what users get for each failure kind it fixes (phrasings no labe
 from dataclasses import replace
 
 import numpy as np
-from paperbot.retrieval.answering import understand
-from paperbot.retrieval.citations import is_verbatim
-from paperbot.retrieval.decisions import DecisionModels
-from paperbot.retrieval.labelled import Labelled
-from paperbot.retrieval.reader import READER_FEATURES, Read, Reading
-from paperbot.retrieval.reader_fitting import answering
+from paperbot.retrieval.answering.pipeline import understand
+from paperbot.retrieval.answering.citations import is_verbatim
+from paperbot.retrieval.questions.decisions import DecisionModels
+from paperbot.retrieval.training.labelled import Labelled
+from paperbot.retrieval.answering.reader import READER_FEATURES, Read, Reading
+from paperbot.retrieval.training.reader_fitting import answering
 
 
 def _paper(library, title_start):
@@ -102,8 +102,8 @@ def test_no_heading_caption_or_url_is_ever_quoted(shared_library):
 
 
 def test_fitted_trees_give_scikit_learns_probabilities_from_plain_arrays():
-    from paperbot.retrieval import tree_model
-    from paperbot.retrieval.tree_model import TreeModel, fit_tree_model
+    from paperbot.retrieval.questions import tree_model
+    from paperbot.retrieval.questions.tree_model import TreeModel, fit_tree_model
     from sklearn.ensemble import GradientBoostingClassifier
 
     rng = np.random.default_rng(3)
@@ -130,7 +130,7 @@ def test_tldr_of_a_named_paper_quotes_its_main_idea_not_chit_chat_or_people(shar
 
 
 def test_parts_joined_by_a_comma_and_a_question_word_are_each_answered(shared_library):
-    from paperbot.retrieval.question_parts import split_parts
+    from paperbot.retrieval.questions.question_parts import split_parts
 
     question = "who wrote the lottery ticket paper, and what do pruned networks keep?"
     assert split_parts(question) == ["who wrote the lottery ticket paper", "and what do pruned networks keep?"]

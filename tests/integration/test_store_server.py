@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from paperbot.bot.cli import main
 from paperbot.config import load_settings
 from paperbot.retrieval.library import Library
-from paperbot.retrieval.store import EmbedderMismatchError, IndexStore, StoreError
+from paperbot.retrieval.index.store import EmbedderMismatchError, IndexStore, StoreError
 from paperbot.retrieval.types import Paper, paper_id_for
 
 pytestmark = pytest.mark.server

@@ -18,7 +18,7 @@ import pytest
 
 from paperbot.config import load_settings
 from paperbot.retrieval.library import Library
-from paperbot.retrieval.writer_lock import HOLDER_NAME, LOCK_NAME, IndexBusy, WriterLock
+from paperbot.retrieval.corpus.writer_lock import HOLDER_NAME, LOCK_NAME, IndexBusy, WriterLock
 from paperbot.bot.add_paper import LINK, SUMMARY, TITLE, VIEW_ID
 from tests.paper_slack_harness import paper_app, send_command, send_interaction  # noqa: F401 (fixture)
 
@@ -276,7 +276,7 @@ def test_a_bounded_wait_gives_up_naming_the_holder(tmp_path):
 
 def _paperbot_holder(data_dir: Path) -> subprocess.Popen:
     """Another process that holds the lock until killed."""
-    code = ("import sys, time; from pathlib import Path; from paperbot.retrieval.writer_lock import WriterLock; "
+    code = ("import sys, time; from pathlib import Path; from paperbot.retrieval.corpus.writer_lock import WriterLock; "
             f"lock = WriterLock(Path({str(data_dir)!r}), 'a test holder'); lock.acquire(); print('held', flush=True); "
             "time.sleep(600)")
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

@@ -6,7 +6,7 @@ import json
 import time
 from datetime import datetime, timezone
 
-from paperbot.retrieval.loaders import paper_from_text
+from paperbot.retrieval.corpus.loaders import paper_from_text
 from tests.paper_slack_harness import paper_app, send_event  # noqa: F401 (fixture)
 
 

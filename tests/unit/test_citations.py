@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from paperbot.retrieval.answerers.base import Evidence
-from paperbot.retrieval.citations import cite, is_verbatim, quoted_sentences, sentences
+from paperbot.retrieval.llm.answerers.base import Evidence
+from paperbot.retrieval.answering.citations import cite, is_verbatim, quoted_sentences, sentences
 from paperbot.retrieval.types import Paper
 
 PAPER_A = Paper(id="a", title="Paper A", source="a.txt",

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from paperbot.retrieval.answerers.base import AnswererUnavailable, Evidence
-from paperbot.retrieval.claims import check_claims, quote_supports, statements
-from paperbot.retrieval.deadline import Deadline, DeadlineExceeded
+from paperbot.retrieval.llm.answerers.base import AnswererUnavailable, Evidence
+from paperbot.retrieval.llm.claims import check_claims, quote_supports, statements
+from paperbot.retrieval.llm.deadline import Deadline, DeadlineExceeded
 from paperbot.retrieval.types import Paper
 
 RESNET = Paper(id="r", title="ResNet", source="a.txt",

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from paperbot.retrieval.deadline import Deadline, DeadlineExceeded
+from paperbot.retrieval.llm.deadline import Deadline, DeadlineExceeded
 
 
 def test_items_pass_through_and_errors_come_back():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from paperbot.config import load_settings
-from paperbot.retrieval.embeddings import (
+from paperbot.retrieval.index.embeddings import (
     EmbedderError,
     LocalMiniLMEmbedding,
     build_embedder,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from paperbot.retrieval.loaders import (
+from paperbot.retrieval.corpus.loaders import (
     CorpusFormatError,
     InputLimits,
     TooLargeError,
@@ -589,7 +589,7 @@ def test_metadata_values_are_the_text_as_written(tmp_path):
 def test_front_matter_is_parsed_once_with_libyaml(tmp_path, monkeypatch):
     import yaml
 
-    from paperbot.retrieval.loaders import metadata
+    from paperbot.retrieval.corpus.loaders import metadata
 
     if yaml.__with_libyaml__:
         assert issubclass(metadata.MetadataLoader, yaml.CSafeLoader)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from paperbot.retrieval.loaders import corpus_files, load_file
-from paperbot.retrieval.lookup import lookup
-from paperbot.retrieval.tldr import tldr, tldr_of_text
+from paperbot.retrieval.corpus.loaders import corpus_files, load_file
+from paperbot.retrieval.questions.lookup import lookup
+from paperbot.retrieval.answering.tldr import tldr, tldr_of_text
 from tests.conftest import SHIPPED_CORPUS
 
 

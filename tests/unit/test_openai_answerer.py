@@ -14,10 +14,10 @@ import pytest
 
 from paperbot import prompts
 from paperbot.config import SettingsError, load_settings
-from paperbot.retrieval.answerers.base import AnswererUnavailable, Evidence, written
-from paperbot.retrieval.answerers.chat import build_messages
-from paperbot.retrieval.answerers.openai_chat import OpenAIAnswerer
-from paperbot.retrieval.deadline import Deadline, DeadlineExceeded
+from paperbot.retrieval.llm.answerers.base import AnswererUnavailable, Evidence, written
+from paperbot.retrieval.llm.answerers.chat import build_messages
+from paperbot.retrieval.llm.answerers.openai_chat import OpenAIAnswerer
+from paperbot.retrieval.llm.deadline import Deadline, DeadlineExceeded
 from paperbot.retrieval.types import Paper, Turn
 from tests.fake_openai import FakeOpenAI, Reply
 
@@ -333,7 +333,7 @@ def test_the_answerer_stops_reading_at_the_deadline(fake_openai, stream, reply):
 
 
 def test_llama_cpp_without_gguf_path_says_which_setting():
-    from paperbot.retrieval.answerers.llama_cpp import LlamaCppAnswerer
+    from paperbot.retrieval.llm.answerers.llama_cpp import LlamaCppAnswerer
 
     with pytest.raises(SettingsError, match="PAPERBOT_LLM__GGUF_PATH"):
         LlamaCppAnswerer(load_settings(llm={"answerer": "llama_cpp"}))
@@ -344,7 +344,7 @@ def test_llama_cpp_without_gguf_path_says_which_setting():
 def test_llama_cpp_without_the_package_says_how_to_install(monkeypatch, tmp_path):
     import sys
 
-    from paperbot.retrieval.answerers.llama_cpp import LlamaCppAnswerer
+    from paperbot.retrieval.llm.answerers.llama_cpp import LlamaCppAnswerer
 
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF")
@@ -404,7 +404,7 @@ def fake_llama(monkeypatch, tmp_path):
     gguf.write_bytes(b"GGUF")
 
     def build(**llm):
-        from paperbot.retrieval.answerers.llama_cpp import LlamaCppAnswerer
+        from paperbot.retrieval.llm.answerers.llama_cpp import LlamaCppAnswerer
 
         answerer = LlamaCppAnswerer(load_settings(llm={"answerer": "llama_cpp", "gguf_path": gguf, **llm}))
         return answerer, _FakeLlama.made[-1]

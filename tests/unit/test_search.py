@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paperbot.retrieval.search import diversify, reciprocal_rank_fusion
+from paperbot.retrieval.index.search import diversify, reciprocal_rank_fusion
 
 
 def test_fusion_rewards_items_both_retrievers_found():

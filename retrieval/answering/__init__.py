@@ -1,0 +1,1 @@
+"""Making an answer: the question-to-answer pipeline, the reader, catalog and list answers, citations."""

@@ -1,0 +1,61 @@
+"""Each paper's sentences (verbatim) with their embeddings, computed on first use and kept.
+
+The decisions ask "does one sentence of this paper state what the question asks?", and the local
+answerer quotes the sentences that answer: both compare the question with single sentences.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from paperbot.retrieval.index.sentence_split import split_sentences as sentences
+from paperbot.retrieval.index.sentence_split import is_prose, is_quotable
+from paperbot.retrieval.types import Paper
+
+MAX_CACHED_PAPERS = 2048
+
+
+@dataclass(frozen=True)
+class PaperSentences:
+    texts: tuple[str, ...]  # the quotable sentences, in the summary's order
+    vectors: np.ndarray  # (n, dim), unit length
+    before: tuple[str | None, ...] = ()  # the prose sentence just before each one, if any
+    count: int = 0  # sentences in the summary, quotable or not
+    positions: tuple[int, ...] = ()  # where each one stands among them
+
+    def similarities(self, query: np.ndarray) -> np.ndarray:
+        return self.vectors @ query if len(self.texts) else np.zeros(0)
+
+
+def unit(vector) -> np.ndarray:
+    v = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm else v
+
+
+class SentenceIndex:
+    def __init__(self, embedder):
+        self._embedder = embedder
+        self._cache: dict[tuple[str, str], PaperSentences] = {}
+        self._lock = threading.Lock()
+
+    def of(self, paper: Paper) -> PaperSentences:
+        key = (paper.id, paper.content_hash)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        every = sentences(paper.text)
+        kept = [i for i, s in enumerate(every) if is_quotable(s)]  # no captions, headings or URLs
+        texts = tuple(every[i] for i in kept)
+        before = tuple(every[i - 1] if i and is_prose(every[i - 1]) else None for i in kept)
+        vectors = np.stack([unit(self._embedder.get_text_embedding(t)) for t in texts]) if texts else np.zeros((0, 1))
+        found = PaperSentences(texts, vectors, before, len(every), tuple(kept))
+        with self._lock:
+            if len(self._cache) >= MAX_CACHED_PAPERS:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = found
+        return found

@@ -1,0 +1,1 @@
+"""Language models: their clients, answerers, claim checks and the one deadline per answer."""

@@ -1,0 +1,1 @@
+"""Understanding a question: its text and parts, the people and titles it names, the fitted decisions."""
