@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import ipaddress
 import os
 import shutil
@@ -78,9 +80,26 @@ def _release_chroma(tmp_path):
     if shared is None:
         return
     cache = shared.SharedSystemClient
-    for identifier in [i for i in cache._identifier_to_system if Path(i).is_relative_to(tmp_path)]:
+    stopped = [i for i in cache._identifier_to_system if Path(i).is_relative_to(tmp_path)]
+    for identifier in stopped:
         cache._identifier_to_refcount.pop(identifier, None)
         cache._identifier_to_system.pop(identifier).stop()
+    _stopped_since_trim[0] += len(stopped)
+    if _stopped_since_trim[0] >= TRIM_EVERY:  # hand freed indexes back, so a worker's memory doesn't only grow
+        _stopped_since_trim[0] = 0
+        gc.collect()
+        _malloc_trim()
+
+
+TRIM_EVERY = 10  # stopped Chroma systems between two collections (each costs a full gc pass)
+_stopped_since_trim = [0]
+
+
+def _malloc_trim() -> None:
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory is freed, just not returned at once
+        pass
 
 
 @pytest.fixture(scope="session", autouse=True)
