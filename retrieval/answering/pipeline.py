@@ -203,7 +203,8 @@ def _catalog_papers(library: "Library", q: Question, people: Sequence[str], prev
     name_words = set(q.mentions.name_words)
     rest = " ".join(w for w in q.text.split() if w.lower().strip("?,.!'\"") not in name_words)
     # A title run together and cut short reads as the title once spelled out ("batchnorm").
-    spelled = index.mentions.find(index.correct_spelling(rest), index.papers).papers
+    spelled_out = index.correct_spelling(rest)
+    spelled = index.mentions.find(spelled_out, index.papers).papers
     if spelled:
         return list(spelled)
     focus = _focus(q.text, previous)
@@ -220,7 +221,7 @@ def _catalog_papers(library: "Library", q: Question, people: Sequence[str], prev
     best = ranked[0]
     title = set(index.stems(index.paper_heading(index.papers[best]), joined=True))
     summary = index.paper_stems.get(best, ())
-    distinctive = [s for s in index.stems(index.correct_spelling(rest))
+    distinctive = [s for s in index.stems(spelled_out)
                    if (s in title and index.document_frequency.get(s, 0) <= DISTINCTIVE_PAPERS)
                    or (s in summary and index.document_frequency.get(s, 0) == 1)]  # "muzero": only its summary says it
     return [index.papers[best]] if distinctive else []
@@ -259,6 +260,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     if route == "catalog":
         carried = not mentions.people and followup and refers_to_person(text)  # "what else did she present?"
         people = previous_people if carried else mentions.people
+        whether = asks_whether(text)
         named = list(mentions.papers) if carried else _catalog_papers(library, q, people, previous if followup else [])
         if not people and not named and not followup and previous and refers_back(text):
             # "who presented it?" after an answer has nothing else to be about: the thread's paper.
@@ -267,7 +269,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
         if not people and not named and not followup:
             # Nobody we know and no paper of ours singled out: "anything by yann lecun?" gets a plain no;
             # another question is about our papers unless the off-corpus decision says otherwise.
-            stranger = name_asked_about(text) if asks_whether(text) else None
+            stranger = name_asked_about(text) if whether else None
             if stranger:
                 return nobody_of_ours(question, stranger), None
             if models.off_corpus(q, index, library.sentences)[0]:
@@ -276,7 +278,7 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
             named = [papers[ranked[0]]] if ranked else []
         if people or named:
             answer = catalog_answer(question, people, named, index.mentions.papers_of(people, papers),
-                                    models.asked_field(q), whether=asks_whether(text))
+                                    models.asked_field(q), whether=whether)
             if answer.answer:
                 answer.paper_ids = [p.id for p in named] or answer.paper_ids
                 return answer, None

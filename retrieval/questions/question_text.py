@@ -76,7 +76,7 @@ _WHETHER = re.compile(
 # The name after "by" in "anything by geoffrey hinton in our list?", up to the next plain word.
 _BY_NAME = re.compile(r"\b(?:by|from|von|de|di|par)\s+([^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){0,2})", re.I)
 _NOT_NAME = frozenset("""in on at our the a an list papers paper library reading group here there yet so far ever
-please pls la el los las le les der die das unserer unserer liste en dans notre nuestra""".split())
+please pls la el los las le les der die das unserer liste en dans notre nuestra""".split())
 
 
 _WHO = re.compile(r"\b(?:who|whom|whose|wer|qui|quién|quien|chi)\b", re.I)
