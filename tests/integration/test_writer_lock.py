@@ -21,6 +21,7 @@ from paperbot.retrieval.library import Library
 from paperbot.retrieval.corpus.writer_lock import HOLDER_NAME, LOCK_NAME, IndexBusy, WriterLock
 from paperbot.bot.add_paper import LINK, SUMMARY, TITLE, VIEW_ID
 from tests.paper_slack_harness import paper_app, send_command, send_interaction  # noqa: F401 (fixture)
+from tests.waiting import wait_until
 
 REPORT = re.compile(r"Indexed (\d+) paper\(s\) \((\d+) new, (\d+) changed\), (\d+) unchanged, (\d+) removed; "
                     r"(\d+) chunks embedded")
@@ -47,11 +48,7 @@ def _paperbot(data_dir: Path, *args: str, out: Path | None = None) -> subprocess
 
 
 def _wait_until(condition, timeout: float = 120.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    wait_until(condition, timeout, what)
 
 
 def _report(text: str) -> dict[str, int]:

@@ -20,16 +20,13 @@ from paperbot.bot.serve import serve_in_thread
 from paperbot.bot.state import State
 from paperbot.config import load_settings
 from tests.paper_slack_harness import SIGNING_SECRET, send_event, send_interaction, signed_post, start_fake_slack
+from tests.waiting import wait_until
 
 BOT_USER = "UBOT"
 
 
 def _wait_until(condition, timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    wait_until(condition, timeout, what)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
