@@ -224,15 +224,22 @@ needs_namespaces = pytest.mark.skipif(
     reason="user namespaces are not allowed here, so no small file system can be mounted to fill up")
 
 
-@needs_namespaces
-def test_full_disk_is_one_line_reading_still_works_and_nothing_is_lost(tmp_path):
-    corpus = _corpus(tmp_path)
-    assert CliRunner().invoke(main, ["ingest", "--quiet", str(corpus)]).exit_code == 0
+def _indexed_with_more(tmp_path, files):
+    """The test corpus indexed in tmp_path/data; ``files`` (name, title, summary) waiting in tmp_path/more;
+    the mount point for a small file system, and where the data directory goes on it."""
+    assert CliRunner().invoke(main, ["ingest", "--quiet", str(_corpus(tmp_path))]).exit_code == 0
     more = tmp_path / "more"
     more.mkdir()
-    _write(more / "c.md", "Tiny Recurrent Memory", "A small memory helps recurrence.")
-    mount, data = tmp_path / "mnt", tmp_path / "mnt" / "data"
+    for name, title, summary in files:
+        _write(more / name, title, summary)
+    mount = tmp_path / "mnt"
     mount.mkdir()
+    return more, mount, mount / "data"
+
+
+@needs_namespaces
+def test_full_disk_is_one_line_reading_still_works_and_nothing_is_lost(tmp_path):
+    more, mount, data = _indexed_with_more(tmp_path, [("c.md", "Tiny Recurrent Memory", "A small memory helps recurrence.")])
     q = sandbox.quote
     paperbot = " ".join(q(part) for part in sandbox.paperbot_command())
     full = q(str(tmp_path / "full.out"))
@@ -259,14 +266,8 @@ def test_full_disk_is_one_line_reading_still_works_and_nothing_is_lost(tmp_path)
 
 @needs_namespaces
 def test_disk_filling_up_during_an_ingest_is_one_line_and_the_next_run_completes(tmp_path):
-    corpus = _corpus(tmp_path)
-    assert CliRunner().invoke(main, ["ingest", "--quiet", str(corpus)]).exit_code == 0
-    more = tmp_path / "more"
-    more.mkdir()
-    for i in range(100):
-        _write(more / f"p{i:03d}.md", f"Paper Number {i} About Things", f"A short summary {i} of many things.")
-    mount, data = tmp_path / "mnt", tmp_path / "mnt" / "data"
-    mount.mkdir()
+    more, mount, data = _indexed_with_more(tmp_path, [
+        (f"p{i:03d}.md", f"Paper Number {i} About Things", f"A short summary {i} of many things.") for i in range(100)])
     q = sandbox.quote
     paperbot = " ".join(q(part) for part in sandbox.paperbot_command())
     full = q(str(tmp_path / "full.out"))
