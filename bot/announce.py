@@ -7,8 +7,8 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from paperbot.bot.paper_blocks import context_block
-from paperbot.bot.private_replies import tell
+from .paper_blocks import context_block
+from .private_replies import tell
 
 log = logging.getLogger(__name__)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from paperbot.retrieval.types import Answer
+from ..retrieval.types import Answer
 
-from paperbot.bot.render import answer_message
-from paperbot.bot.slack_text import escape
+from .render import answer_message
+from .slack_text import escape
 
 
 def answer_reply(answer: Answer) -> tuple[str, list[dict]]:

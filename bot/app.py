@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from paperbot.bot import (add_paper, arxiv_papers, assistant, commands, events, feedback, home, paper_edit,
+from . import (add_paper, arxiv_papers, assistant, commands, events, feedback, home, paper_edit,
                           shared_pdfs, unfurls)
-from paperbot.bot.once import claim_deliveries
-from paperbot.bot.replying import Deps
-from paperbot.bot.slack_client import bot_token, configure_web_client
-from paperbot.config import Settings
+from .once import claim_deliveries
+from .replying import Deps
+from .slack_client import bot_token, configure_web_client
+from ..config import Settings
 
 
 def build_app(settings: Settings, library, state, *, check_token: bool = True) -> App:
@@ -29,7 +29,7 @@ def build_app(settings: Settings, library, state, *, check_token: bool = True) -
     configure_web_client(app.client, settings)
     if token and check_token:
         app.client.auth_test()  # a revoked or wrong token stops the start here, not at the first event
-    from paperbot.retrieval.corpus.arxiv import ArxivClient
+    from ..retrieval.corpus.arxiv import ArxivClient
 
     deps = Deps(settings=settings, library=library, state=state, arxiv=ArxivClient.from_settings(settings))
     app.use(claim_deliveries(state))  # commands, clicks, forms and events run once across replicas

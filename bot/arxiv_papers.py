@@ -15,15 +15,15 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from paperbot.bot.announce import announce
-from paperbot.bot.failures import apology, apologising
-from paperbot.bot.paper_blocks import added_message, paper_card
-from paperbot.bot.paper_edit import edit_view, notice_view, working_view
-from paperbot.bot.private_replies import tell
-from paperbot.bot.slack_text import escape
-from paperbot.retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
-from paperbot.retrieval.corpus.arxiv_add import ArxivAdd, add_from_arxiv
-from paperbot.retrieval.corpus.writer_lock import IndexBusy
+from .announce import announce
+from .failures import apology, apologising
+from .paper_blocks import added_message, paper_card
+from .paper_edit import edit_view, notice_view, working_view
+from .private_replies import tell
+from .slack_text import escape
+from ..retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
+from ..retrieval.corpus.arxiv_add import ArxivAdd, add_from_arxiv
+from ..retrieval.corpus.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class ArxivPapers:
 
     def unfurled_again(self, body: dict, client: WebClient, url: str, paper) -> None:
         """The link's preview now says the paper is in our papers."""
-        from paperbot.bot.unfurls import known_unfurl
+        from .unfurls import known_unfurl
 
         container = body.get("container") or {}
         channel, ts = container.get("channel_id"), container.get("message_ts")

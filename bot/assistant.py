@@ -16,8 +16,8 @@ import logging
 from slack_bolt import App, Assistant, BoltContext, Say, SetStatus, SetSuggestedPrompts, SetTitle
 from slack_sdk import WebClient
 
-from paperbot.bot.once import handle_once, message_key
-from paperbot.bot.replying import Deps, answer_in_thread
+from .once import handle_once, message_key
+from .replying import Deps, answer_in_thread
 
 log = logging.getLogger(__name__)
 

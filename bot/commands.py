@@ -19,20 +19,20 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from paperbot.bot import paper_blocks as blocks_for
-from paperbot.bot.answer_reply import answer_reply
-from paperbot.bot.arxiv_papers import NOT_AN_ID, ArxivPapers
-from paperbot.bot.digest import DigestLedger, build_digest
-from paperbot.bot.digest_render import digest_message
-from paperbot.bot.failures import apology, apologising
-from paperbot.bot.paper_blocks import ASK_ABOUT, SHARE_PAPER, SHARE_REPLY, SHOW_SUMMARY
-from paperbot.bot.private_replies import tell
-from paperbot.bot.render import too_long_message
-from paperbot.bot.shared_replies import SharedReplies
-from paperbot.bot.slack_text import escape
-from paperbot.retrieval.corpus.arxiv import parse_arxiv_id
-from paperbot.retrieval.answering.tldr import tldr
-from paperbot.retrieval.types import Turn
+from . import paper_blocks as blocks_for
+from .answer_reply import answer_reply
+from .arxiv_papers import NOT_AN_ID, ArxivPapers
+from .digest import DigestLedger, build_digest
+from .digest_render import digest_message
+from .failures import apology, apologising
+from .paper_blocks import ASK_ABOUT, SHARE_PAPER, SHARE_REPLY, SHOW_SUMMARY
+from .private_replies import tell
+from .render import too_long_message
+from .shared_replies import SharedReplies
+from .slack_text import escape
+from ..retrieval.corpus.arxiv import parse_arxiv_id
+from ..retrieval.answering.tldr import tldr
+from ..retrieval.types import Turn
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class PaperCommands:
                 self.arxiv.open_form(client, command, arxiv_id)
         elif invocation.subcommand == "add":
             ack()
-            from paperbot.bot.add_paper import add_paper_view
+            from .add_paper import add_paper_view
 
             with apologising(_ephemeral(respond), apology("open the form", "Please try `/paper add` again.")):
                 client.views_open(trigger_id=command["trigger_id"], view=add_paper_view(command.get("channel_id")))
@@ -144,7 +144,7 @@ class PaperCommands:
 
     def _answer(self, question: str, history: tuple[Turn, ...], respond: Respond | WebhookClient,
                 scope: tuple[str, ...] = ()) -> None:
-        from paperbot.retrieval.answering.pipeline import QuestionError  # its message is meant for the asker
+        from ..retrieval.answering.pipeline import QuestionError  # its message is meant for the asker
 
         try:
             answer = self.deps.library.ask(question, list(history), scope=scope)

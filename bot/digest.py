@@ -20,11 +20,11 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from paperbot.config import Settings
-from paperbot.config.settings import DigestSettings
-from paperbot.bot.digest_render import digest_message
-from paperbot.bot.schema import digest_featured, digest_posts
-from paperbot.retrieval.answering.digest import Digest, DigestPeriod
+from ..config import Settings
+from ..config.settings import DigestSettings
+from .digest_render import digest_message
+from .schema import digest_featured, digest_posts
+from ..retrieval.answering.digest import Digest, DigestPeriod
 
 log = logging.getLogger(__name__)
 

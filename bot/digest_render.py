@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from itertools import zip_longest
 
-from paperbot.retrieval.answering.digest import Digest, DigestPaper
+from ..retrieval.answering.digest import Digest, DigestPaper
 
-from paperbot.bot.slack_text import escape, link
+from .slack_text import escape, link
 
 MAX_NEW_PAPERS_SHOWN = 10  # a first import adds dozens at once: show a few, count the rest
 

@@ -11,9 +11,9 @@ import logging
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from paperbot.bot.once import handle_once, message_key
-from paperbot.bot.replying import Deps, answer_in_thread, question_text
-from paperbot.bot.thread_policy import ThreadPolicy, mentions_user
+from .once import handle_once, message_key
+from .replying import Deps, answer_in_thread, question_text
+from .thread_policy import ThreadPolicy, mentions_user
 
 log = logging.getLogger(__name__)
 _IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join", "channel_leave",

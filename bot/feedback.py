@@ -7,8 +7,8 @@ import logging
 
 from slack_bolt import Ack, App, Respond
 
-from paperbot.bot.feedback_buttons import FEEDBACK_ACTION, LEGACY_DOWN, LEGACY_UP, read_click
-from paperbot.bot.replying import Deps
+from .feedback_buttons import FEEDBACK_ACTION, LEGACY_DOWN, LEGACY_UP, read_click
+from .replying import Deps
 
 log = logging.getLogger(__name__)
 THANKS = "Thanks for the feedback!"

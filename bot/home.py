@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from paperbot.bot.paper_blocks import ASK_USAGE, LOOKUP_USAGE, usage
-from paperbot.bot.slack_text import escape, link
-from paperbot.retrieval.answering.tldr import tldr
-from paperbot.retrieval.types import Paper
+from .paper_blocks import ASK_USAGE, LOOKUP_USAGE, usage
+from .slack_text import escape, link
+from ..retrieval.answering.tldr import tldr
+from ..retrieval.types import Paper
 
 LATEST_SHOWN = 8
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from paperbot.retrieval.questions.lookup import LookupHit
-from paperbot.retrieval.answering.tldr import tldr
-from paperbot.retrieval.types import Paper
+from ..retrieval.questions.lookup import LookupHit
+from ..retrieval.answering.tldr import tldr
+from ..retrieval.types import Paper
 
-from paperbot.bot.slack_text import escape, link
+from .slack_text import escape, link
 
 SHOW_SUMMARY = "paper_show_summary"
 ASK_ABOUT = "paper_ask_about"

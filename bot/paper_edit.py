@@ -17,14 +17,14 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from paperbot.bot.add_paper import AUTHORS, MAX_SUMMARY_CHARS, PRESENTER, SUMMARY, TITLE, input_field
-from paperbot.bot.failures import apology, apologising
-from paperbot.bot.paper_blocks import EDIT_PAPER, paper_card
-from paperbot.bot.private_replies import tell
-from paperbot.bot.slack_text import escape
-from paperbot.retrieval.corpus.loaders.common import split_authors
-from paperbot.retrieval.types import Paper, paper_id_for
-from paperbot.retrieval.corpus.writer_lock import IndexBusy
+from .add_paper import AUTHORS, MAX_SUMMARY_CHARS, PRESENTER, SUMMARY, TITLE, input_field
+from .failures import apology, apologising
+from .paper_blocks import EDIT_PAPER, paper_card
+from .private_replies import tell
+from .slack_text import escape
+from ..retrieval.corpus.loaders.common import split_authors
+from ..retrieval.types import Paper, paper_id_for
+from ..retrieval.corpus.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 

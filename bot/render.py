@@ -6,11 +6,11 @@ renders as text and pings nobody. Slack's limits: ≤ 50 blocks, ≤ 3000 chars 
 
 from __future__ import annotations
 
-from paperbot.retrieval.types import Answer
+from ..retrieval.types import Answer
 
-from paperbot.bot.failures import apology
-from paperbot.bot.feedback_buttons import feedback_block
-from paperbot.bot.slack_text import escape
+from .failures import apology
+from .feedback_buttons import feedback_block
+from .slack_text import escape
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000

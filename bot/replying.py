@@ -10,10 +10,10 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from paperbot.bot.once import UNDELIVERED
-from paperbot.bot.render import answer_message, apology_message, too_long_message
-from paperbot.bot.slack_text import escape, safe_url
-from paperbot.retrieval.types import Answer, Progress
+from .once import UNDELIVERED
+from .render import answer_message, apology_message, too_long_message
+from .slack_text import escape, safe_url
+from ..retrieval.types import Answer, Progress
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -112,7 +112,7 @@ def answer_in_thread(deps: Deps, client: WebClient, *, channel: str, thread_ts: 
     With a language model, the steps stream in as task cards (chat.startStream/appendStream) and
     the verified answer ends the same message (chat.stopStream); the offline answerer posts it at once.
     """
-    from paperbot.retrieval.answering.pipeline import QuestionError  # the only answering error users should see verbatim
+    from ..retrieval.answering.pipeline import QuestionError  # the only answering error users should see verbatim
 
     limit = deps.settings.slack.max_question_chars
     if len(question) > limit:

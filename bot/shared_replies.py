@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, delete, insert, select
 
-from paperbot.bot.schema import shared_replies
+from .schema import shared_replies
 
 KEEP_FOR = timedelta(days=7)
 

@@ -10,7 +10,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from paperbot.config import Settings
+from ..config import Settings
 
 
 def bot_token(settings: Settings) -> str | None:

@@ -22,9 +22,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from paperbot.bot.migrate import migrate
-from paperbot.bot.schema import feedback, greeted_users, processed_events, questions, thread_askers
-from paperbot.retrieval.types import Turn
+from .migrate import migrate
+from .schema import feedback, greeted_users, processed_events, questions, thread_askers
+from ..retrieval.types import Turn
 
 CLAIM_RETENTION = timedelta(days=1)  # Slack re-sends within minutes; a day is ample
 PRUNE_EVERY = 500  # claims between prunes of old claims (each replica counts its own)

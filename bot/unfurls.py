@@ -14,11 +14,11 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from paperbot.bot.arxiv_papers import ADD_FROM_ARXIV
-from paperbot.bot.paper_blocks import ASK_ABOUT, context_block, section
-from paperbot.bot.slack_text import escape, link
-from paperbot.retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
-from paperbot.retrieval.types import Paper
+from .arxiv_papers import ADD_FROM_ARXIV
+from .paper_blocks import ASK_ABOUT, context_block, section
+from .slack_text import escape, link
+from ..retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
+from ..retrieval.types import Paper
 
 log = logging.getLogger(__name__)
 MAX_LINKS = 5  # unfurled per message: a reading list pasted at once is not fetched from arXiv whole

@@ -1,5 +1,5 @@
 """Settings: the only place that reads the environment."""
 
-from paperbot.config.settings import Settings, SettingsError, load_settings
+from .settings import Settings, SettingsError, load_settings
 
 __all__ = ["Settings", "SettingsError", "load_settings"]

@@ -10,7 +10,7 @@ from typing import get_args
 from pydantic import AliasChoices, BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
-from paperbot.config.settings import Settings
+from .settings import Settings
 
 
 def _env_name(prefix: str, name: str, field: FieldInfo) -> str:

@@ -15,7 +15,7 @@ from typing import Literal
 import platformdirs
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from paperbot.config.errors import PaperbotError
+from .errors import PaperbotError
 
 # Package data, so an installed wheel finds it from any directory.
 SHIPPED_CORPUS = Path(str(resources.files("paperbot.data") / "corpus"))

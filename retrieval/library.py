@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
-from paperbot.config import Settings
-from paperbot.retrieval.types import Answer, Paper, Progress, Turn
+from ..config import Settings
+from .types import Answer, Paper, Progress, Turn
 
 log = logging.getLogger(__name__)
 
@@ -33,41 +33,41 @@ class Library:
 
     @cached_property
     def embedder(self):
-        from paperbot.retrieval.index.embeddings import build_embedder
+        from .index.embeddings import build_embedder
 
         return build_embedder(self.settings)
 
     @cached_property
     def store(self):
-        from paperbot.retrieval.index.embeddings import embedder_id
-        from paperbot.retrieval.index.store import IndexStore
+        from .index.embeddings import embedder_id
+        from .index.store import IndexStore
 
         return IndexStore(self.settings, embedder_id(self.settings), for_writing=self.for_writing)
 
     @cached_property
     def searcher(self):
-        from paperbot.retrieval.index import word_rarity
-        from paperbot.retrieval.index.search import HybridSearcher
+        from .index import word_rarity
+        from .index.search import HybridSearcher
 
         word_rarity.use_table(self._cache_dir)
         return HybridSearcher(self.store, self.embedder, self.settings.retrieval, self._saved_index_dir)
 
     @cached_property
     def sentences(self):
-        from paperbot.retrieval.index.sentences import SentenceIndex
+        from .index.sentences import SentenceIndex
 
         return SentenceIndex(self.embedder)
 
     @cached_property
     def decisions(self):
-        from paperbot.retrieval.questions.decisions import load_models
-        from paperbot.retrieval.index.embeddings import embedder_id
+        from .questions.decisions import load_models
+        from .index.embeddings import embedder_id
 
         return load_models(self.settings.data_dir, embedder_id(self.settings))
 
     @cached_property
     def answerer(self):
-        from paperbot.retrieval.llm.answerers import build_answerer
+        from .llm.answerers import build_answerer
 
         return build_answerer(self.settings)
 
@@ -76,7 +76,7 @@ class Library:
         """The embedded index's one-writer lock; None with a Chroma server, which takes several writers."""
         if self.settings.chroma.host:
             return None
-        from paperbot.retrieval.corpus.writer_lock import WriterLock
+        from .corpus.writer_lock import WriterLock
 
         return WriterLock(self.settings.data_dir, self.writer)
 
@@ -120,8 +120,8 @@ class Library:
             lock.release()
 
     def _unwritable(self, error: OSError):
-        from paperbot.retrieval.corpus.data_dir import describe, unwritable_reason, write_refused
-        from paperbot.retrieval.index.store import DataDirectoryError
+        from .corpus.data_dir import describe, unwritable_reason, write_refused
+        from .index.store import DataDirectoryError
 
         reason = unwritable_reason(self.settings.chroma_path)
         if reason is not None:  # said of the index itself, as a write to it would say it
@@ -131,8 +131,8 @@ class Library:
     # -- corpus ------------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path] | None = None, *, prune: bool = False, progress: bool = False):
-        from paperbot.retrieval.index import word_rarity
-        from paperbot.retrieval.corpus.ingest import ingest
+        from .index import word_rarity
+        from .corpus.ingest import ingest
 
         with self.writing():
             report = ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
@@ -153,8 +153,8 @@ class Library:
     def drop_index(self) -> None:
         """Delete the whole index, whatever embedder built it, its change log and the saved in-memory
         index (`paperbot ingest --reindex`)."""
-        from paperbot.retrieval.index.live_index import drop_saved
-        from paperbot.retrieval.index.store import drop_index
+        from .index.live_index import drop_saved
+        from .index.store import drop_index
 
         with self.writing():
             drop_index(self.settings)
@@ -170,7 +170,7 @@ class Library:
 
     def lookup(self, query: str, *, limit: int = 5):
         """Papers matching a (typo'd) title, author, presenter or topic: list[LookupHit], best first."""
-        from paperbot.retrieval.questions.question_text import clean_question
+        from .questions.question_text import clean_question
 
         query = clean_question(query)  # a mention or a link's markup is not what is looked for
         searcher = self.searcher
@@ -190,14 +190,14 @@ class Library:
 
     def paper_titled(self, title: str) -> Paper | None:
         """The paper with this title (case, accents, punctuation aside), metadata only (``text`` empty)."""
-        from paperbot.retrieval.index.text_match import title_key
+        from .index.text_match import title_key
 
         entries = self.store.papers_titled([title]).get(title_key(title))
         return self._catalog_paper(entries[0].id) if entries else None
 
     def paper_from_arxiv(self, arxiv_id: str) -> Paper | None:
         """The paper whose link is this arXiv id, any version (metadata only): a read of the catalog."""
-        from paperbot.retrieval.corpus.arxiv import arxiv_id_of
+        from .corpus.arxiv import arxiv_id_of
 
         return next((p for p in self.catalog() if arxiv_id_of(p.url) == arxiv_id), None)
 
@@ -210,7 +210,7 @@ class Library:
         and by whom it was added; DuplicatePaperError if the new title is another paper's."""
         from dataclasses import replace
 
-        from paperbot.retrieval.corpus.ingest import replace_paper
+        from .corpus.ingest import replace_paper
 
         with self.writing(timeout_s=wait_s):
             old = self._catalog_paper(old_id)
@@ -223,7 +223,7 @@ class Library:
     def add_paper(self, paper: Paper, *, wait_s: float | None = None) -> Paper:
         """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in, and
         IndexBusy if another writer still holds the index after ``wait_s`` seconds (None: no limit)."""
-        from paperbot.retrieval.corpus.ingest import add_paper
+        from .corpus.ingest import add_paper
 
         with self.writing(timeout_s=wait_s):
             added = add_paper(self, paper)
@@ -234,7 +234,7 @@ class Library:
         """The weekly digest's selection (retrieval.answering.digest.Digest) for the week of ``now``."""
         from zoneinfo import ZoneInfo
 
-        from paperbot.retrieval.answering.digest import select_digest
+        from .answering.digest import select_digest
 
         return select_digest(
             self.papers(), now=now, tz=ZoneInfo(self.settings.digest.timezone),
@@ -267,7 +267,7 @@ class Library:
 
     def ask(self, question: str, history: Sequence[Turn] = (), scope: Sequence[str] = ()) -> Answer:
         """Answer a question; ``scope`` (paper ids) when it is asked about those papers."""
-        from paperbot.retrieval.answering.pipeline import answer_question
+        from .answering.pipeline import answer_question
 
         searcher = self.searcher
         searcher.refresh()  # the one look at the change log this question makes
@@ -276,8 +276,8 @@ class Library:
 
     def is_question_for_bot(self, text: str) -> bool:
         """Whether a message is a question for the papers, not thanks or chatter: the fitted route."""
-        from paperbot.retrieval.answering.pipeline import understand
-        from paperbot.retrieval.questions.question_text import clean_question
+        from .answering.pipeline import understand
+        from .questions.question_text import clean_question
 
         if not clean_question(text):
             return False
@@ -287,7 +287,7 @@ class Library:
     def ask_stream(self, question: str, history: Sequence[Turn] = (),
                    scope: Sequence[str] = ()) -> Iterator[Progress | Answer]:
         """Yield :class:`Progress` (what it is doing, never answer text), then the final, verified :class:`Answer`."""
-        from paperbot.retrieval.answering.pipeline import stream_answer
+        from .answering.pipeline import stream_answer
 
         searcher = self.searcher
         searcher.refresh()

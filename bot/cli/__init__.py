@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import click
 
-from paperbot.bot.logs import configure_logging
-from paperbot.config import Settings, load_settings
-from paperbot.config.errors import PaperbotError
+from ..logs import configure_logging
+from ...config import Settings, load_settings
+from ...config.errors import PaperbotError
 
 
 class _Commands(click.Group):
@@ -40,7 +40,7 @@ def get_settings(ctx: click.Context) -> Settings:
 
 
 def _register_commands() -> None:
-    from paperbot.bot.cli import add, ask, catalog, corpus, digest, serve
+    from . import add, ask, catalog, corpus, digest, serve
 
     for module in (corpus, add, catalog, ask, serve, digest):
         module.register(main)

@@ -1,3 +1,3 @@
-from paperbot.bot.cli import main
+from . import main
 
 main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from paperbot.bot.cli import get_settings
+from . import get_settings
 
 NOT_AN_ID = 2  # exit status when the argument is no arXiv id or link (a usage problem)
 
@@ -22,9 +22,9 @@ def add(ctx: click.Context, reference: str, presenter: str | None) -> None:
     arXiv id, any version, or the same title) is reported, not added again. An unknown or withdrawn
     paper, or an API that is down or answers nonsense, is one line and a non-zero exit; nothing is written.
     """
-    from paperbot.retrieval.corpus.arxiv import ArxivClient, parse_arxiv_id
-    from paperbot.retrieval.corpus.arxiv_add import add_from_arxiv
-    from paperbot.retrieval.library import Library
+    from ...retrieval.corpus.arxiv import ArxivClient, parse_arxiv_id
+    from ...retrieval.corpus.arxiv_add import add_from_arxiv
+    from ...retrieval.library import Library
 
     arxiv_id = parse_arxiv_id(reference)
     if arxiv_id is None:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from paperbot.bot.cli import get_settings
+from . import get_settings
 
 
 def _library(ctx: click.Context):
-    from paperbot.retrieval.library import Library
+    from ...retrieval.library import Library
 
     return Library(get_settings(ctx))
 
@@ -43,8 +43,8 @@ def _parse_line(line: str) -> tuple[str | None, str]:
 
 def _answer_lines(library, lines) -> None:
     """One JSON answer per input line, in input order; lines sharing a thread are one conversation."""
-    from paperbot.retrieval.answering.pipeline import QuestionError
-    from paperbot.retrieval.types import Turn
+    from ...retrieval.answering.pipeline import QuestionError
+    from ...retrieval.types import Turn
 
     threads: dict[str, list[Turn]] = {}
     for line in lines:
@@ -128,11 +128,11 @@ def eval_command(ctx: click.Context, questions: tuple[Path, ...], fit: bool, tra
     abstention, topic-list and follow-up decisions for the configured embedder on the shipped
     training split (never on the test split) and prints their k-fold figures.
     """
-    from paperbot.retrieval.questions.decisions import local_path
-    from paperbot.retrieval.index.embeddings import embedder_id
-    from paperbot.retrieval.training.evaluation import evaluate
-    from paperbot.retrieval.training.fitting import fit_decisions
-    from paperbot.retrieval.training.labelled import CATALOG, TEST_DIR, TRAIN_DIR, map_catalog, read_labelled
+    from ...retrieval.questions.decisions import local_path
+    from ...retrieval.index.embeddings import embedder_id
+    from ...retrieval.training.evaluation import evaluate
+    from ...retrieval.training.fitting import fit_decisions
+    from ...retrieval.training.labelled import CATALOG, TEST_DIR, TRAIN_DIR, map_catalog, read_labelled
 
     library = _library(ctx)
     catalog = catalog or CATALOG

@@ -7,16 +7,16 @@ from datetime import datetime
 
 import click
 
-from paperbot.bot.cli import get_settings
-from paperbot.bot.cli.table import columns
-from paperbot.retrieval.types import Paper
+from . import get_settings
+from .table import columns
+from ...retrieval.types import Paper
 
 NONE = "—"
 NOTHING_TO_LOOK_UP = 2  # exit status of an empty query (a usage problem); no match is 1
 
 
 def _library(ctx: click.Context):
-    from paperbot.retrieval.library import Library
+    from ...retrieval.library import Library
 
     return Library(get_settings(ctx))
 
@@ -81,8 +81,8 @@ def find(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool) 
 
     Exits 1 when nothing matches, 2 when the query has nothing to look up (empty, or only markup).
     """
-    from paperbot.retrieval.questions.lookup import lookup_words
-    from paperbot.retrieval.questions.question_text import clean_question
+    from ...retrieval.questions.lookup import lookup_words
+    from ...retrieval.questions.question_text import clean_question
 
     text = " ".join(query)
     if not lookup_words(clean_question(text)):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from paperbot.bot.cli import get_settings
+from . import get_settings
 
 
 @click.command()
@@ -29,9 +29,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bo
     One writer at a time on an embedded index: while another holds it (an ingest, a paper being
     added from Slack), this one says whom it waits for and waits, then skips what that one indexed.
     """
-    from paperbot.retrieval.corpus.writer_lock import IndexBusy
+    from ...retrieval.corpus.writer_lock import IndexBusy
 
-    from paperbot.retrieval.library import Library
+    from ...retrieval.library import Library
 
     library = Library(get_settings(ctx), for_writing=True, writer="paperbot ingest")
     try:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import click
 
-from paperbot.bot.cli import get_settings
+from . import get_settings
 
 
 @click.command()
@@ -22,10 +22,10 @@ def digest(ctx: click.Context, mode: str) -> None:
     week (the ISO week in PAPERBOT_DIGEST__TIMEZONE), so a re-run or a second replica
     never posts twice. `paperbot serve` posts on its own schedule too.
     """
-    from paperbot.bot.digest import DigestLedger, build_digest, post_digest
-    from paperbot.bot.digest_render import digest_text
-    from paperbot.bot.state import State
-    from paperbot.retrieval.library import Library
+    from ..digest import DigestLedger, build_digest, post_digest
+    from ..digest_render import digest_text
+    from ..state import State
+    from ...retrieval.library import Library
 
     settings = get_settings(ctx)
     library = Library(settings)
@@ -39,7 +39,7 @@ def digest(ctx: click.Context, mode: str) -> None:
         raise click.ClickException("Set PAPERBOT_DIGEST__CHANNEL to the channel id the digest goes to.")
     if settings.slack_bot_token is None:
         raise click.ClickException("Set SLACK_BOT_TOKEN to post the digest.")
-    from paperbot.bot.slack_client import build_web_client
+    from ..slack_client import build_web_client
 
     outcome = post_digest(build_web_client(settings), settings, library, ledger, state, now=now)
     messages = {

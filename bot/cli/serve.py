@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from paperbot.bot.cli import get_settings
+from . import get_settings
 
 
 @click.command()
@@ -22,7 +22,7 @@ def serve(ctx: click.Context, host: str, debug: bool) -> None:
     """
     import traceback
 
-    from paperbot.bot.startup import explain
+    from ..startup import explain
 
     settings = get_settings(ctx)
     try:
@@ -38,14 +38,14 @@ def _start(settings, host: str, *, debug: bool):
     """Everything serving needs, checked in order of cost; returns what serves until the process ends."""
     import threading
 
-    from paperbot.bot.app import build_app
-    from paperbot.bot.digest import start_digest_scheduler
-    from paperbot.bot.readiness import replica_readiness
-    from paperbot.bot.serve import check_tokens, http_server, socket_mode_handler
-    from paperbot.bot.slack_client import build_web_client
-    from paperbot.bot.startup import check_slack, quiet_slack_logs
-    from paperbot.bot.state import State
-    from paperbot.retrieval.library import Library
+    from ..app import build_app
+    from ..digest import start_digest_scheduler
+    from ..readiness import replica_readiness
+    from ..serve import check_tokens, http_server, socket_mode_handler
+    from ..slack_client import build_web_client
+    from ..startup import check_slack, quiet_slack_logs
+    from ..state import State
+    from ...retrieval.library import Library
 
     mode = check_tokens(settings)
     client = build_web_client(settings)
@@ -77,8 +77,8 @@ def migrate(ctx: click.Context) -> None:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from paperbot.bot.migrate import head_revision
-    from paperbot.bot.state import State
+    from ..migrate import head_revision
+    from ..state import State
 
     settings = get_settings(ctx)
     try:

@@ -6,7 +6,7 @@ one transaction where the database allows (PostgreSQL) and never runs twice at o
 
 from alembic import context
 
-from paperbot.bot.schema import metadata
+from paperbot.bot.schema import metadata  # loaded by Alembic from its file path, so not relative
 
 connection = context.config.attributes.get("connection")
 if connection is None:

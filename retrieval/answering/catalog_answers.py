@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from paperbot.retrieval.types import Answer, Citation, Paper
+from ..types import Answer, Citation, Paper
 
 
 def header_line(paper: Paper, label: str) -> str | None:

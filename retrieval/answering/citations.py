@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from paperbot.retrieval.llm.answerers.base import Evidence
-from paperbot.retrieval.index.sentence_split import split_sentences as sentences
-from paperbot.retrieval.types import Citation, Paper
+from ..llm.answerers.base import Evidence
+from ..index.sentence_split import split_sentences as sentences
+from ..types import Citation, Paper
 
 MARKER = re.compile(r"\s?\[(\d{1,3})\]")
 _WORD = re.compile(r"[a-z0-9]+")

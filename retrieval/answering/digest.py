@@ -19,9 +19,9 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 from rapidfuzz import fuzz
 
-from paperbot.retrieval.questions.lookup import normalize
-from paperbot.retrieval.answering.tldr import tldr
-from paperbot.retrieval.types import Paper
+from ..questions.lookup import normalize
+from .tldr import tldr
+from ..types import Paper
 
 WEEK = timedelta(days=7)
 ARCHIVE_COOLDOWN = timedelta(weeks=12)  # a paper featured from the archive rests this long

@@ -18,15 +18,15 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from paperbot.config.errors import PaperbotError
-from paperbot.prompts import is_cannot_answer
-from paperbot.retrieval.llm.answerers.base import AnswererUnavailable, ClaimChecker, Draft, Evidence, written
-from paperbot.retrieval.llm.answerers.local import LocalAnswerer
-from paperbot.retrieval.answering.catalog_answers import catalog_answer, nobody_of_ours
-from paperbot.retrieval.answering.citations import cite, collapse
-from paperbot.retrieval.llm.deadline import Deadline
-from paperbot.retrieval.llm.model_answers import model_answer
-from paperbot.retrieval.questions.question_text import (
+from ...config.errors import PaperbotError
+from ...prompts import is_cannot_answer
+from ..llm.answerers.base import AnswererUnavailable, ClaimChecker, Draft, Evidence, written
+from ..llm.answerers.local import LocalAnswerer
+from .catalog_answers import catalog_answer, nobody_of_ours
+from .citations import cite, collapse
+from ..llm.deadline import Deadline
+from ..llm.model_answers import model_answer
+from ..questions.question_text import (
     asks_who,
     asks_whether,
     clean_question,
@@ -35,16 +35,16 @@ from paperbot.retrieval.questions.question_text import (
     refers_back,
     refers_to_person,
 )
-from paperbot.retrieval.questions.question_parts import join_answers, split_parts
-from paperbot.retrieval.index.search import SearchResult
-from paperbot.retrieval.answering.source_lists import named_source, source_list
-from paperbot.retrieval.questions.signals import Question, make_question
-from paperbot.retrieval.answering.topic_answers import topic_answer
-from paperbot.retrieval.types import Answer, Citation, Paper, PaperRef, Progress, Turn
+from ..questions.question_parts import join_answers, split_parts
+from ..index.search import SearchResult
+from .source_lists import named_source, source_list
+from ..questions.signals import Question, make_question
+from .topic_answers import topic_answer
+from ..types import Answer, Citation, Paper, PaperRef, Progress, Turn
 
 if TYPE_CHECKING:
-    from paperbot.retrieval.index.corpus_index import CorpusIndex
-    from paperbot.retrieval.library import Library
+    from ..index.corpus_index import CorpusIndex
+    from ..library import Library
 
 log = logging.getLogger(__name__)
 

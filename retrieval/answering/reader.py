@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from paperbot.retrieval.questions.question_text import asked_kinds
-from paperbot.retrieval.questions.signals import coverage, max_missing
-from paperbot.retrieval.questions.tree_model import TreeModel
+from ..questions.question_text import asked_kinds
+from ..questions.signals import coverage, max_missing
+from ..questions.tree_model import TreeModel
 
 if TYPE_CHECKING:
-    from paperbot.retrieval.index.corpus_index import CorpusIndex
-    from paperbot.retrieval.index.sentences import SentenceIndex
-    from paperbot.retrieval.questions.signals import Question
+    from ..index.corpus_index import CorpusIndex
+    from ..index.sentences import SentenceIndex
+    from ..questions.signals import Question
 
 MAX_QUOTED = 2
 SECOND_SHARE = 0.35  # chosen on the training split: fact quoted 0.74 with 1.6 pieces a question, 0.61 with one

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from paperbot.retrieval.questions.question_text import tokens
-from paperbot.retrieval.types import Answer, Paper
-from paperbot.retrieval.index.word_rarity import specificity
+from ..questions.question_text import tokens
+from ..types import Answer, Paper
+from ..index.word_rarity import specificity
 
 _NAME_WORDS = re.compile(r"[a-z0-9]+")
 _FILE_WORDS = frozenset({"txt", "md", "pdf", "papers", "paper", "summaries", "summary"})

@@ -9,8 +9,8 @@ what the paper does, trimmed to one line.
 
 from __future__ import annotations
 
-from paperbot.retrieval.index.sentence_split import is_quotable, looks_like_caption, split_sentences
-from paperbot.retrieval.types import Paper
+from ..index.sentence_split import is_quotable, looks_like_caption, split_sentences
+from ..types import Paper
 
 MAX_CHARS = 200
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from paperbot.retrieval.llm.answerers.base import Evidence
-from paperbot.retrieval.answering.citations import cite
-from paperbot.retrieval.questions.signals import Question
-from paperbot.retrieval.types import Answer
+from ..llm.answerers.base import Evidence
+from .citations import cite
+from ..questions.signals import Question
+from ..types import Answer
 
 if TYPE_CHECKING:
-    from paperbot.retrieval.library import Library
+    from ..library import Library
 
 SHOWN = 5  # members quoted in full; the rest are folded
 STRONG = 0.5  # membership probability of a member quoted in full

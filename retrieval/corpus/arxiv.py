@@ -22,9 +22,9 @@ from xml.sax import SAXException
 import feedparser
 import httpx
 
-from paperbot.config.errors import PaperbotError
-from paperbot.retrieval.corpus.loaders import paper_from_text
-from paperbot.retrieval.types import Paper
+from ...config.errors import PaperbotError
+from .loaders import paper_from_text
+from ..types import Paper
 
 SOURCE = "arxiv"  # the `source` of papers added from arXiv
 API_SETTING = "PAPERBOT_ARXIV__API_URL"

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from paperbot.retrieval.corpus.arxiv import ArxivClient, ArxivEntry, ArxivId, paper_from_arxiv
-from paperbot.retrieval.types import Paper
+from .arxiv import ArxivClient, ArxivEntry, ArxivId, paper_from_arxiv
+from ..types import Paper
 
 if TYPE_CHECKING:
-    from paperbot.retrieval.library import Library
+    from ..library import Library
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class ArxivAdd:
 def add_from_arxiv(library: Library, client: ArxivClient, arxiv_id: ArxivId, *, added_by: str | None = None,
                    presenter: str | None = None, wait_s: float | None = None) -> ArxivAdd:
     """Fetch the paper from arXiv and index it, unless the library has it (ArxivError, IndexBusy)."""
-    from paperbot.retrieval.corpus.ingest import DuplicatePaperError
+    from .ingest import DuplicatePaperError
 
     known = library.paper_from_arxiv(arxiv_id.id)
     if known is not None:  # no request to arXiv for a paper we have

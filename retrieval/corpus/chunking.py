@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from paperbot.config.settings import RetrievalSettings
-from paperbot.retrieval.types import Paper
+from ...config.settings import RetrievalSettings
+from ..types import Paper
 
 if TYPE_CHECKING:
     from llama_index.core.schema import TextNode

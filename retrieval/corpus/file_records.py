@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from paperbot.retrieval.index.chroma_pages import get_all
+from ..index.chroma_pages import get_all
 
 _NO_VECTOR = [0.0]  # these records mean nothing as vectors, but Chroma wants one
 _RECORD, _WRITE = "record", "write_started"  # the one metadata key of a file record, of a write marker

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from paperbot.config.errors import PaperbotError
-from paperbot.retrieval.corpus.chunking import chunking_identity
-from paperbot.retrieval.corpus.loaders import CorpusFormatError, InputLimits, corpus_files, load_file
-from paperbot.retrieval.corpus.loaders.limits import PAPER_SETTING, check_file_size
-from paperbot.retrieval.corpus.source_files import (
+from ...config.errors import PaperbotError
+from .chunking import chunking_identity
+from .loaders import CorpusFormatError, InputLimits, corpus_files, load_file
+from .loaders.limits import PAPER_SETTING, check_file_size
+from .source_files import (
     FileState,
     content_sha256,
     file_state,
@@ -39,13 +39,13 @@ from paperbot.retrieval.corpus.source_files import (
     unchanged_by_content,
     unchanged_by_stat,
 )
-from paperbot.retrieval.corpus.file_records import FileRecord
-from paperbot.retrieval.index.store import CatalogEntry
-from paperbot.retrieval.index.text_match import title_key
-from paperbot.retrieval.types import Paper
+from .file_records import FileRecord
+from ..index.store import CatalogEntry
+from ..index.text_match import title_key
+from ..types import Paper
 
 if TYPE_CHECKING:
-    from paperbot.retrieval.library import Library
+    from ..library import Library
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def _index(library: Library, papers: list[Paper], progress: bool, report: Ingest
     """Embed and store papers in batches across papers; returns the ids of papers that could not be chunked."""
     if not papers:
         return set()
-    from paperbot.retrieval.corpus.chunking import Chunker, embed_text, paper_vector
+    from .chunking import Chunker, embed_text, paper_vector
 
     chunker = Chunker(library.settings.retrieval)
     embedder = library.embedder

@@ -13,9 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from paperbot.retrieval.corpus.loaders import LOADERS_VERSION
-from paperbot.retrieval.corpus.loaders.sidecar import sidecar_path
-from paperbot.retrieval.corpus.file_records import FileRecord
+from .loaders import LOADERS_VERSION
+from .loaders.sidecar import sidecar_path
+from .file_records import FileRecord
 
 SETTLE_NS = 2_000_000_000  # a file modified longer ago than this when read has a trustworthy stat
 

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from paperbot.config.errors import PaperbotError
+from ...config.errors import PaperbotError
 
 LOCK_NAME = "index.lock"
 HOLDER_NAME = "index.lock.json"

@@ -21,13 +21,13 @@ import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from paperbot.retrieval.index.lexical import LexicalIndex
-from paperbot.retrieval.questions.lookup import LookupIndex
-from paperbot.retrieval.questions.mentions import MentionIndex
-from paperbot.retrieval.index.near_words import NearWords
-from paperbot.retrieval.answering.source_lists import name_words
-from paperbot.retrieval.index.text_match import STOPWORDS
-from paperbot.retrieval.types import Chunk, Paper
+from .lexical import LexicalIndex
+from ..questions.lookup import LookupIndex
+from ..questions.mentions import MentionIndex
+from .near_words import NearWords
+from ..answering.source_lists import name_words
+from .text_match import STOPWORDS
+from ..types import Chunk, Paper
 
 
 def _bm25s_stopwords() -> tuple[str, ...]:

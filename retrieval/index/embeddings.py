@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from paperbot.config.errors import PaperbotError
-from paperbot.config import Settings
+from ...config.errors import PaperbotError
+from ...config import Settings
 
 LOCAL_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
@@ -195,8 +195,8 @@ def _build_local(settings: Settings) -> BaseEmbedding:
 
 
 def _build_openai(settings: Settings) -> BaseEmbedding:
-    from paperbot.config import SettingsError
-    from paperbot.retrieval.llm.client import openai_client
+    from ...config import SettingsError
+    from ..llm.client import openai_client
 
     try:
         client = openai_client(settings)

@@ -20,8 +20,8 @@ import threading
 import time
 from pathlib import Path
 
-from paperbot.retrieval.index.corpus_index import CorpusIndex
-from paperbot.retrieval.index.locks import ReadWriteLock
+from .corpus_index import CorpusIndex
+from .locks import ReadWriteLock
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paperbot.config.settings import RetrievalSettings
-from paperbot.retrieval.index.corpus_index import CorpusIndex
-from paperbot.retrieval.index.live_index import LiveIndex
-from paperbot.retrieval.types import Chunk, Paper
+from ...config.settings import RetrievalSettings
+from .corpus_index import CorpusIndex
+from .live_index import LiveIndex
+from ..types import Chunk, Paper
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[Hashable]], k: int,

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paperbot.retrieval.index.sentence_split import split_sentences as sentences
-from paperbot.retrieval.index.sentence_split import is_prose, is_quotable
-from paperbot.retrieval.types import Paper
+from .sentence_split import split_sentences as sentences
+from .sentence_split import is_prose, is_quotable
+from ..types import Paper
 
 MAX_CACHED_PAPERS = 2048
 

@@ -40,14 +40,14 @@ from typing import TYPE_CHECKING, Any
 import chromadb
 from chromadb.config import Settings as ChromaClientSettings
 
-from paperbot.config.errors import PaperbotError
-from paperbot.config import Settings
-from paperbot.retrieval.index.chroma_pages import get_all
-from paperbot.retrieval.corpus.data_dir import WRITE_ROOM, NoRoomForCopy, readable_copy, unwritable_reason, write_refused
-from paperbot.retrieval.corpus.file_records import FileRecord, FileRecords
-from paperbot.retrieval.index.locks import ReadWriteLock
-from paperbot.retrieval.index.text_match import TITLE_KEY_VERSION, title_key
-from paperbot.retrieval.types import Chunk, Paper, ScoredChunk
+from ...config.errors import PaperbotError
+from ...config import Settings
+from .chroma_pages import get_all
+from ..corpus.data_dir import WRITE_ROOM, NoRoomForCopy, readable_copy, unwritable_reason, write_refused
+from ..corpus.file_records import FileRecord, FileRecords
+from .locks import ReadWriteLock
+from .text_match import TITLE_KEY_VERSION, title_key
+from ..types import Chunk, Paper, ScoredChunk
 
 if TYPE_CHECKING:
     from llama_index.core.schema import BaseNode

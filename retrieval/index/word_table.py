@@ -13,7 +13,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from paperbot.retrieval.index.near_words import NearWords
+from .near_words import NearWords
 
 
 def similarity_matrix(words: list[str], choices: list[str], exact_below: int) -> np.ndarray:

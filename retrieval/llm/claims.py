@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 import Stemmer
 
-from paperbot.retrieval.llm.answerers.base import AnswererUnavailable, Evidence
-from paperbot.retrieval.answering.citations import MARKER, collapse, fold
-from paperbot.retrieval.llm.deadline import Deadline, DeadlineExceeded
-from paperbot.retrieval.index.text_match import content_words
+from .answerers.base import AnswererUnavailable, Evidence
+from ..answering.citations import MARKER, collapse, fold
+from .deadline import Deadline, DeadlineExceeded
+from ..index.text_match import content_words
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import openai
 import pydantic
 
-from paperbot.config import Settings, SettingsError
-from paperbot.retrieval.llm.answerers.base import AnswererUnavailable
+from ...config import Settings, SettingsError
+from .answerers.base import AnswererUnavailable
 
 if TYPE_CHECKING:
     import llama_cpp
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # Local OpenAI-compatible servers ignore the key, but the client insists on having one.
 PLACEHOLDER_API_KEY = "not-needed"
 
-from paperbot.retrieval.llm.notes import FAILED_NOTE, FALLBACK, TIMED_OUT_NOTE, UNREADABLE_NOTE  # noqa: E402
+from .notes import FAILED_NOTE, FALLBACK, TIMED_OUT_NOTE, UNREADABLE_NOTE  # noqa: E402
 
 # First match wins, so subclasses come before their bases (APITimeoutError < APIConnectionError).
 _USER_NOTES: tuple[tuple[type[BaseException], str], ...] = (

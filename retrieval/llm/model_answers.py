@@ -14,12 +14,12 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from paperbot.prompts import is_cannot_answer, without_sentinel
-from paperbot.retrieval.llm.answerers.base import AnswererUnavailable, ClaimChecker, Evidence, written
-from paperbot.retrieval.llm.claims import check_claims, statements
-from paperbot.retrieval.llm.deadline import Deadline, DeadlineExceeded
-from paperbot.retrieval.llm.notes import FAILED_NOTE, deadline_note
-from paperbot.retrieval.types import Progress, Turn
+from ...prompts import is_cannot_answer, without_sentinel
+from .answerers.base import AnswererUnavailable, ClaimChecker, Evidence, written
+from .claims import check_claims, statements
+from .deadline import Deadline, DeadlineExceeded
+from .notes import FAILED_NOTE, deadline_note
+from ..types import Progress, Turn
 
 log = logging.getLogger(__name__)
 

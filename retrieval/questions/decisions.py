@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from paperbot.config.errors import PaperbotError
-from paperbot.retrieval.index.corpus_index import CorpusIndex
-from paperbot.retrieval.questions.linear_model import LinearModel
-from paperbot.retrieval.answering.reader import Reader, Reading
-from paperbot.retrieval.index.sentences import SentenceIndex
-from paperbot.retrieval.questions.signals import (
+from ...config.errors import PaperbotError
+from ..index.corpus_index import CorpusIndex
+from .linear_model import LinearModel
+from ..answering.reader import Reader, Reading
+from ..index.sentences import SentenceIndex
+from .signals import (
     Question,
     catalog_field_features,
     field_named,
@@ -29,7 +29,7 @@ from paperbot.retrieval.questions.signals import (
     route_features,
     topic_member_features,
 )
-from paperbot.retrieval.questions.tree_model import TreeModel
+from .tree_model import TreeModel
 
 SHIPPED_DIR = Path(__file__).parent.parent / "training" / "fitted"  # fitted with the labelled questions
 ROUTES = ("catalog", "topic_list", "single", "chitchat")

@@ -18,10 +18,10 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein
 
-from paperbot.retrieval.index.lexical import LexicalIndex
-from paperbot.retrieval.index.text_match import normalize
-from paperbot.retrieval.types import Paper
-from paperbot.retrieval.index.word_table import Vocabulary, WordLists
+from ..index.lexical import LexicalIndex
+from ..index.text_match import normalize
+from ..types import Paper
+from ..index.word_table import Vocabulary, WordLists
 
 MatchKind = Literal["title", "author", "presenter", "topic"]
 # (query, k) -> [(paper_id, similarity in [0, 1])], best first.

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paperbot.retrieval.questions.lookup import content_words, normalize, with_parts, word_similarity
-from paperbot.retrieval.types import Paper
-from paperbot.retrieval.index.word_table import WordTable, similarity_matrix
+from .lookup import content_words, normalize, with_parts, word_similarity
+from ..types import Paper
+from ..index.word_table import WordTable, similarity_matrix
 
 NAME_PART_MATCH = 0.86  # similarity a question word needs to a part of a name
 MIN_NAME_PART = 3  # shorter name parts ("He", "Le", "Bo") are too ambiguous alone; 3 letters match only exactly

@@ -11,8 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from paperbot.retrieval.answering.citations import MARKER
-from paperbot.retrieval.types import Answer
+from ..answering.citations import MARKER
+from ..types import Answer
 
 MAX_PARTS = 3
 _MIN_WORDS = 2

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from paperbot.retrieval.questions.mentions import Mentions
-from paperbot.retrieval.questions.question_text import asked_kinds, asks_quantity, referring_words
-from paperbot.retrieval.index.corpus_index import CorpusIndex
-from paperbot.retrieval.index.search import SearchResult
-from paperbot.retrieval.index.sentences import SentenceIndex, unit
-from paperbot.retrieval.index.word_rarity import specificity
+from .mentions import Mentions
+from .question_text import asked_kinds, asks_quantity, referring_words
+from ..index.corpus_index import CorpusIndex
+from ..index.search import SearchResult
+from ..index.sentences import SentenceIndex, unit
+from ..index.word_rarity import specificity
 
 _HAS_NUMBER = "0123456789"
 _NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred

@@ -16,15 +16,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from paperbot.retrieval.answering.citations import is_verbatim
-from paperbot.retrieval.training.labelled import CATALOG, Conversation, Labelled, map_catalog, read_labelled
-from paperbot.retrieval.questions.question_text import ordinal_index
-from paperbot.retrieval.training.reader_fitting import answering
-from paperbot.retrieval.index.sentence_split import split_sentences as sentences
-from paperbot.retrieval.types import Answer, Turn
+from ..answering.citations import is_verbatim
+from .labelled import CATALOG, Conversation, Labelled, map_catalog, read_labelled
+from ..questions.question_text import ordinal_index
+from .reader_fitting import answering
+from ..index.sentence_split import split_sentences as sentences
+from ..types import Answer, Turn
 
 if TYPE_CHECKING:
-    from paperbot.retrieval.library import Library
+    from ..library import Library
 
 _NOT_RECORDED = ("doesn't record", "aren't recorded", "don't say who")
 
@@ -128,7 +128,7 @@ class _Scorer:
 def _reader_alone(library: "Library", singles: Sequence[Labelled]) -> dict[str, tuple[float, int]]:
     """The reader on its own, given the right paper: its top sentence states the answer; and the
     evidence a model would get holds it (that mode's ceiling)."""
-    from paperbot.retrieval.answering.pipeline import evidence_for, understand
+    from ..answering.pipeline import evidence_for, understand
 
     index = library.searcher.index
     top, evidence = [], []
@@ -151,7 +151,7 @@ def _reader_alone(library: "Library", singles: Sequence[Labelled]) -> dict[str, 
 
 def _retrieval(library: "Library", singles: Sequence[Labelled]) -> dict[str, dict[str, float]]:
     """Right paper first / in top 3 for single questions: ours, BM25 whole summaries, dense alone."""
-    from paperbot.retrieval.questions.question_text import clean_question
+    from ..questions.question_text import clean_question
 
     hits: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     for item in singles:

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from paperbot.retrieval.questions.decisions import DecisionModels
-from paperbot.retrieval.training.labelled import Conversation, Labelled
-from paperbot.retrieval.questions.linear_model import LinearModel, fit_linear_model
-from paperbot.retrieval.answering.reader import READING_FEATURES
-from paperbot.retrieval.training.reader_fitting import fit_reader_and_readings, reader_items
-from paperbot.retrieval.questions.signals import (
+from ..questions.decisions import DecisionModels
+from .labelled import Conversation, Labelled
+from ..questions.linear_model import LinearModel, fit_linear_model
+from ..answering.reader import READING_FEATURES
+from .reader_fitting import fit_reader_and_readings, reader_items
+from ..questions.signals import (
     CATALOG_FIELD_FEATURES,
     FOLLOWUP_FEATURES,
     OFF_CORPUS_FEATURES,
@@ -36,7 +36,7 @@ from paperbot.retrieval.questions.signals import (
 )
 
 if TYPE_CHECKING:
-    from paperbot.retrieval.library import Library
+    from ..library import Library
 
 FOLDS = 5
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
@@ -67,7 +67,7 @@ class Examples:
 
 def build_examples(library: "Library", singles: Sequence[Labelled], conversations: Sequence[Conversation],
                    progress: Callable[[str], None] = lambda _: None, seed: int = 7) -> dict[str, Examples]:
-    from paperbot.retrieval.answering.pipeline import understand
+    from ..answering.pipeline import understand
 
     index = library.searcher.index
     sentences = library.sentences
@@ -197,7 +197,7 @@ def fit_one(name: str, examples: Examples) -> tuple[LinearModel, dict]:
 
 def fit_decisions(library: "Library", singles: Sequence[Labelled], conversations: Sequence[Conversation],
                   embedder_id: str, progress: Callable[[str], None] = lambda _: None) -> DecisionModels:
-    from paperbot.retrieval.answering.pipeline import understand
+    from ..answering.pipeline import understand
 
     examples = build_examples(library, singles, conversations, progress)
     models, report = {}, {"fitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paperbot.config.errors import PaperbotError
-from paperbot.retrieval.types import Paper
+from ...config.errors import PaperbotError
+from ..types import Paper
 
 LABELS_DIR = Path(__file__).parent / "labels"
 TRAIN_DIR = LABELS_DIR / "train"

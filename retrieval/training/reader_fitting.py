@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from paperbot.retrieval.answering.citations import fold
-from paperbot.retrieval.training.labelled import Conversation, Labelled
-from paperbot.retrieval.answering.reader import READER_FEATURES, Reader, sentence_features
-from paperbot.retrieval.questions.tree_model import TreeModel, fit_tree_model
+from ..answering.citations import fold
+from .labelled import Conversation, Labelled
+from ..answering.reader import READER_FEATURES, Reader, sentence_features
+from ..questions.tree_model import TreeModel, fit_tree_model
 
 FOLDS = 5
 

@@ -6,12 +6,12 @@
     paper_from_text(...)    -> a paper from pasted text
 """
 
-from paperbot.retrieval.corpus.loaders.errors import CorpusFormatError
-from paperbot.retrieval.corpus.loaders.files import SUPPORTED_SUFFIXES, corpus_files
-from paperbot.retrieval.corpus.loaders.limits import InputLimits, TooLargeError
-from paperbot.retrieval.corpus.loaders.pasted import paper_from_text
-from paperbot.retrieval.corpus.loaders.registry import LOADERS_VERSION, SOURCE_FORMATS, load_file
-from paperbot.retrieval.corpus.loaders.sidecar import SIDECAR_SUFFIX
+from .errors import CorpusFormatError
+from .files import SUPPORTED_SUFFIXES, corpus_files
+from .limits import InputLimits, TooLargeError
+from .pasted import paper_from_text
+from .registry import LOADERS_VERSION, SOURCE_FORMATS, load_file
+from .sidecar import SIDECAR_SUFFIX
 
 __all__ = [
     "CorpusFormatError",

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
-from paperbot.retrieval.corpus.loaders.errors import CorpusFormatError
-from paperbot.retrieval.types import Paper, paper_id_for
+from .errors import CorpusFormatError
+from ...types import Paper, paper_id_for
 
 # Sentence-ending punctuation, optionally followed by closing quotes/brackets.
 _SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*\s*$")

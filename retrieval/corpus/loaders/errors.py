@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from paperbot.config.errors import PaperbotError
+from ....config.errors import PaperbotError
 
 
 class CorpusFormatError(PaperbotError, ValueError):

@@ -7,8 +7,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from paperbot.retrieval.corpus.loaders.errors import CorpusFormatError
-from paperbot.retrieval.corpus.loaders.sidecar import SIDECAR_SUFFIX
+from .errors import CorpusFormatError
+from .sidecar import SIDECAR_SUFFIX
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".pdf"})
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from paperbot.retrieval.corpus.loaders.common import make_paper
-from paperbot.retrieval.corpus.loaders.errors import CorpusFormatError
-from paperbot.retrieval.types import Paper
+from .common import make_paper
+from .errors import CorpusFormatError
+from ...types import Paper
 
 SUBSCRIBE = re.compile(r"^Subscribe(?=\S)", re.M)
 # A title is one short line; an abstract in its place means the alternation slipped.

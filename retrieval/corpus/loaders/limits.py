@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from paperbot.retrieval.corpus.loaders.errors import CorpusFormatError
-from paperbot.retrieval.types import Paper
+from .errors import CorpusFormatError
+from ...types import Paper
 
 # The settings that set the limits (config/settings.py, IngestSettings), named in messages.
 FILE_SETTING = "PAPERBOT_INGEST__MAX_FILE_MB"

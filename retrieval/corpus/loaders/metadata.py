@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from paperbot.retrieval.corpus.loaders.common import optional_text, parse_added, split_authors
-from paperbot.retrieval.corpus.loaders.errors import CorpusFormatError
+from .common import optional_text, parse_added, split_authors
+from .errors import CorpusFormatError
 
 FIELDS = ("title", "authors", "presenter", "url", "date", "added", "added_by")
 DATE_FIELDS = ("date", "added")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from paperbot.retrieval.corpus.loaders.common import collapse, optional_text, split_authors
-from paperbot.retrieval.types import Paper, paper_id_for
+from .common import collapse, optional_text, split_authors
+from ...types import Paper, paper_id_for
 
 
 def paper_from_text(

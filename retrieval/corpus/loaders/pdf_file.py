@@ -9,11 +9,11 @@ from typing import BinaryIO
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from paperbot.retrieval.corpus.loaders.common import derive_title, make_paper, optional_text, split_authors
-from paperbot.retrieval.corpus.loaders.errors import CorpusFormatError
-from paperbot.retrieval.corpus.loaders.limits import InputLimits, TooLargeError, text_too_large
-from paperbot.retrieval.corpus.loaders.text_file import MAX_TITLE_LINE_CHARS
-from paperbot.retrieval.types import Paper
+from .common import derive_title, make_paper, optional_text, split_authors
+from .errors import CorpusFormatError
+from .limits import InputLimits, TooLargeError, text_too_large
+from .text_file import MAX_TITLE_LINE_CHARS
+from ...types import Paper
 
 # Titles PDF tools write when the author set none ("untitled", "Microsoft Word - draft.docx").
 _PLACEHOLDER_TITLE = re.compile(r"(?i)^(?:untitled|microsoft word - .*|.*\.(?:docx?|tex|dvi|pdf))$")

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from paperbot.retrieval.corpus.loaders.common import collapse, ends_sentence, make_paper, split_authors
-from paperbot.retrieval.corpus.loaders.errors import CorpusFormatError
-from paperbot.retrieval.types import Paper
+from .common import collapse, ends_sentence, make_paper, split_authors
+from .errors import CorpusFormatError
+from ...types import Paper
 
 AUTHORS = re.compile(r"^Authors:", re.M)
 PRESENTER = re.compile(r"Presenter:[ \t]*(?P<name>.*)$")

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
-from paperbot.retrieval.corpus.loaders.common import read_text
-from paperbot.retrieval.corpus.loaders.errors import CorpusFormatError
-from paperbot.retrieval.corpus.loaders.hf_daily_papers import looks_like_hf_daily, parse_hf_daily
-from paperbot.retrieval.corpus.loaders.limits import InputLimits, check_file_size, check_paper_sizes
-from paperbot.retrieval.corpus.loaders.pdf_file import load_pdf
-from paperbot.retrieval.corpus.loaders.reading_group_blog import looks_like_blog, parse_blog
-from paperbot.retrieval.corpus.loaders.shortscience import looks_like_shortscience, parse_shortscience
-from paperbot.retrieval.corpus.loaders.sidecar import apply_sidecar, read_sidecar, sidecar_path
-from paperbot.retrieval.corpus.loaders.text_file import has_front_matter, parse_text_file
-from paperbot.retrieval.types import Paper
+from .common import read_text
+from .errors import CorpusFormatError
+from .hf_daily_papers import looks_like_hf_daily, parse_hf_daily
+from .limits import InputLimits, check_file_size, check_paper_sizes
+from .pdf_file import load_pdf
+from .reading_group_blog import looks_like_blog, parse_blog
+from .shortscience import looks_like_shortscience, parse_shortscience
+from .sidecar import apply_sidecar, read_sidecar, sidecar_path
+from .text_file import has_front_matter, parse_text_file
+from ...types import Paper
 
 TextParser = Callable[[str, Path], list[Paper]]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from paperbot.retrieval.corpus.loaders.common import derive_title, make_paper
-from paperbot.retrieval.types import Paper
+from .common import derive_title, make_paper
+from ...types import Paper
 
 SEPARATOR = "[link]"
 # One or more markdown image placeholders, optionally closing a table cell with `|`. Alt text and

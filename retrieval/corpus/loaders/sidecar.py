@@ -16,10 +16,10 @@ import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from paperbot.retrieval.corpus.loaders.common import collapse, read_text
-from paperbot.retrieval.corpus.loaders.errors import CorpusFormatError
-from paperbot.retrieval.corpus.loaders.metadata import PaperMetadata, key_lines, parse_yaml, read_metadata
-from paperbot.retrieval.types import Paper, paper_id_for
+from .common import collapse, read_text
+from .errors import CorpusFormatError
+from .metadata import PaperMetadata, key_lines, parse_yaml, read_metadata
+from ...types import Paper, paper_id_for
 
 SIDECAR_SUFFIX = ".meta.yaml"
 log = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from frontmatter import YAMLHandler
 
-from paperbot.retrieval.corpus.loaders.common import derive_title, make_paper
-from paperbot.retrieval.corpus.loaders.errors import CorpusFormatError
-from paperbot.retrieval.corpus.loaders.metadata import PaperMetadata, key_lines, parse_yaml, read_metadata
-from paperbot.retrieval.types import Paper
+from .common import derive_title, make_paper
+from .errors import CorpusFormatError
+from .metadata import PaperMetadata, key_lines, parse_yaml, read_metadata
+from ...types import Paper
 
 _HANDLER = YAMLHandler()
 _HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*#*\s*$")

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from paperbot.config import Settings
-from paperbot.retrieval.llm.answerers.base import Answerer, AnswererUnavailable, ClaimChecker, Draft, Evidence, written
+from ....config import Settings
+from .base import Answerer, AnswererUnavailable, ClaimChecker, Draft, Evidence, written
 
 
 def _local(settings: Settings) -> Answerer:
-    from paperbot.retrieval.llm.answerers.local import LocalAnswerer
+    from .local import LocalAnswerer
 
     return LocalAnswerer(settings)
 
 
 def _openai(settings: Settings) -> Answerer:
-    from paperbot.retrieval.llm.answerers.openai_chat import OpenAIAnswerer
+    from .openai_chat import OpenAIAnswerer
 
     return OpenAIAnswerer(settings)
 
 
 def _llama_cpp(settings: Settings) -> Answerer:
-    from paperbot.retrieval.llm.answerers.llama_cpp import LlamaCppAnswerer
+    from .llama_cpp import LlamaCppAnswerer
 
     return LlamaCppAnswerer(settings)
 

@@ -13,11 +13,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from paperbot.config.errors import PaperbotError
-from paperbot.retrieval.types import Paper, Turn
+from ....config.errors import PaperbotError
+from ...types import Paper, Turn
 
 if TYPE_CHECKING:
-    from paperbot.retrieval.llm.deadline import Deadline
+    from ..deadline import Deadline
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from paperbot import prompts
-from paperbot.config import Settings
-from paperbot.retrieval.llm.answerers.base import AnswererUnavailable, Evidence
-from paperbot.retrieval.answering.citations import MARKER, fold
-from paperbot.retrieval.index.sentence_split import split_sentences as sentences
-from paperbot.retrieval.llm.notes import ECHO_NOTE
-from paperbot.retrieval.types import Turn
+from ....config import Settings
+from .base import AnswererUnavailable, Evidence
+from ...answering.citations import MARKER, fold
+from ...index.sentence_split import split_sentences as sentences
+from ..notes import ECHO_NOTE
+from ...types import Turn
 
 if TYPE_CHECKING:
-    from paperbot.retrieval.llm.deadline import Deadline
+    from ..deadline import Deadline
 
 # Older turns rarely matter for a follow-up and only cost tokens.
 MAX_HISTORY_TURNS = 6

@@ -12,12 +12,12 @@ import logging
 import threading
 from collections.abc import Iterator
 
-from paperbot.config import Settings
-from paperbot.retrieval.llm.answerers.base import AnswererUnavailable
-from paperbot.retrieval.llm.answerers.chat import ChatAnswerer
-from paperbot.retrieval.llm.deadline import Deadline, DeadlineExceeded
-from paperbot.retrieval.llm.client import llama_cpp_model
-from paperbot.retrieval.llm.notes import CUT_OFF_NOTE, EMPTY_REPLY_NOTE, FALLBACK, TOO_LONG_NOTE
+from ....config import Settings
+from .base import AnswererUnavailable
+from .chat import ChatAnswerer
+from ..deadline import Deadline, DeadlineExceeded
+from ..client import llama_cpp_model
+from ..notes import CUT_OFF_NOTE, EMPTY_REPLY_NOTE, FALLBACK, TOO_LONG_NOTE
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from paperbot.prompts import CANNOT_ANSWER
-from paperbot.retrieval.llm.answerers.base import Draft, Evidence
-from paperbot.retrieval.index.sentence_split import split_sentences as sentences
-from paperbot.retrieval.index.text_match import content_words
-from paperbot.retrieval.index.sentence_split import is_quotable
-from paperbot.retrieval.types import Turn
+from ....prompts import CANNOT_ANSWER
+from .base import Draft, Evidence
+from ...index.sentence_split import split_sentences as sentences
+from ...index.text_match import content_words
+from ...index.sentence_split import is_quotable
+from ...types import Turn
 
 MAX_SENTENCES = 2
 KEEP_SHARE = 0.85  # a further sentence must score this share of the best one

@@ -18,12 +18,12 @@ from collections.abc import Iterator
 import openai
 from pydantic import BaseModel, ConfigDict, Field
 
-from paperbot.config import Settings
-from paperbot.retrieval.llm.answerers.base import AnswererUnavailable
-from paperbot.retrieval.llm.answerers.chat import ChatAnswerer
-from paperbot.retrieval.llm.deadline import Deadline
-from paperbot.retrieval.llm.client import LLM_ERRORS, READ_FAILED, READ_TIMED_OUT, openai_client, redact, unavailable
-from paperbot.retrieval.llm.notes import (
+from ....config import Settings
+from .base import AnswererUnavailable
+from .chat import ChatAnswerer
+from ..deadline import Deadline
+from ..client import LLM_ERRORS, READ_FAILED, READ_TIMED_OUT, openai_client, redact, unavailable
+from ..notes import (
     CUT_OFF_NOTE, EMPTY_REPLY_NOTE, FAILED_NOTE, FILTERED_NOTE, TIMED_OUT_NOTE, TOO_LONG_NOTE, UNREADABLE_NOTE,
 )
 
