@@ -54,9 +54,10 @@ class Library:
 
     @cached_property
     def sentences(self):
+        from .index.answer_match import AnswerMatcher
         from .index.sentences import SentenceIndex
 
-        return SentenceIndex(self.embedder)
+        return SentenceIndex(self.embedder, AnswerMatcher(self._cache_dir))
 
     @cached_property
     def decisions(self):

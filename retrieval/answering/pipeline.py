@@ -27,6 +27,7 @@ from .citations import cite, collapse
 from ..llm.deadline import Deadline
 from ..llm.model_answers import model_answer
 from ..questions.question_text import (
+    asked_kinds,
     asks_who,
     asks_whether,
     clean_question,
@@ -38,7 +39,7 @@ from ..questions.question_text import (
 from ..questions.question_parts import join_answers, split_parts
 from ..index.search import SearchResult
 from .source_lists import named_source, source_list
-from ..questions.signals import Question, make_question
+from ..questions.signals import Question, field_named, make_question, names_one_paper
 from .topic_answers import topic_answer
 from ..types import Answer, Citation, Paper, PaperRef, Progress, Turn
 
@@ -52,7 +53,6 @@ MAX_QUESTION_CHARS = 2000
 UNCITED_NOTE = "The model's answer cited no sources, so here are the matching passages instead."
 UNSUPPORTED_NOTE = "The summaries the model cited don't state what it wrote, so here are the matching passages instead."
 DISTINCTIVE_PAPERS = 3  # a word in at most this many summaries singles a paper out
-RARE_WORD = 0.5  # specificity (0 everyday .. 1 rare) of a word that names what only one summary has
 EMPTY_INDEX_ANSWER = ("No papers are indexed yet: run `paperbot ingest` on the server (or add one with `/paper add`), "
                       "then ask again.")
 CHITCHAT_ANSWER = ("That's not in our papers: I answer questions about the papers our group has read, quoting their summaries. "
@@ -190,9 +190,11 @@ def _focus(text: str, previous: list[str]) -> list[str]:
     return previous
 
 
-def _names_one_paper(q: Question, index: "CorpusIndex") -> bool:
-    """A rare word only one of our summaries has ("bnas", "muzero") names that paper."""
-    return any(index.document_frequency.get(s, 0) == 1 and q.specific.get(s, 0.0) >= RARE_WORD for s in q.stems)
+def _asks_gist_not_people(q: Question) -> bool:
+    """A question for the gist of a paper that asks nothing about its people (no person, no "who",
+    no author or presenter words); no people question of the training split is one."""
+    return (asked_kinds(q.text)["gist"] and not q.mentions.people and not asks_who(q.text)
+            and field_named(q.text) is None)
 
 
 def _catalog_papers(library: "Library", q: Question, people: Sequence[str], previous: list[str]) -> list[Paper]:
@@ -247,10 +249,12 @@ def _prepare(library: "Library", question: str, history: Sequence[Turn],
     if scope:
         previous = scope
     route, _ = models.route(q)
+    if route == "catalog" and _asks_gist_not_people(q):
+        route = "single"  # "was ist pointrend?" asks what it is, not who wrote it
 
     # Chit-chat never names one of our papers by its title (none of 120 chit-chat training
     # questions does): "tl;dr reformer" is a question about Reformer.
-    if route == "chitchat" and not followup and not mentions.papers and not _names_one_paper(q, index):
+    if route == "chitchat" and not followup and not mentions.papers and not names_one_paper(q, index):
         return Answer(question=question, answer=CHITCHAT_ANSWER, abstained=True), None
     # "list every paper from the reading-group blog"; not "who presented muzero in reading group?"
     lists_source = route in ("topic_list", "catalog") and not mentions.people and not mentions.papers and not asks_who(text)

@@ -62,12 +62,14 @@ READER_FEATURES = (
     "yes_no_asked_and_negation", "position", "is_first", "needs_sentence_before", "log_words",
     "matched_weight", "near_coverage_below_best", "before_coverage", "after_coverage", "dense_rank", "coverage_rank",
     "figures", "quantity_asked_and_figures", "gist_asked_and_defines", "dense_times_coverage",
+    "answer_match", "answer_match_below_best", "answer_match_rank",
 )
+_ANSWER_MATCH = READER_FEATURES.index("answer_match")
 READING_FEATURES = (
     "best_probability", "best_log_odds", "second_probability", "best_dense", "best_coverage",
     "best_near_coverage", "paper_detail_coverage", "max_missing_detail_idf", "detail_words",
     "quantity_asked", "quantity_asked_not_given", "gist_asked", "paper_dense",
-    "specific_words_missing", "detail_missing_near_share",
+    "specific_words_missing", "detail_missing_near_share", "best_answer_match", "answer_match_of_best",
 )
 
 
@@ -83,6 +85,7 @@ class Read:
     before: str | None  # the sentence before it, quoted with it when it needs it
     needs_before: bool
     position: int  # its place in the summary
+    answer_match: float = 0.0  # how well it answers the question, by the answer matcher
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,8 @@ def sentence_features(q: "Question", paper_id: str, index: "CorpusIndex", senten
     if not n:
         return found, np.zeros((0, len(READER_FEATURES))), []
     dense = found.similarities(q.embedding).astype(np.float64)
+    answers = found.answer_similarities(q.answer_query(sentences)).astype(np.float64)
+    answer_rank = np.argsort(np.argsort(-answers))
     weights = detail_weights(q, paper_id, index)
     kinds = asked_kinds(q.text)
     stems = [_stem_set(index, t) for t in found.texts]
@@ -176,6 +181,7 @@ def sentence_features(q: "Question", paper_id: str, index: "CorpusIndex", senten
             float(covered[i + 1]) if i + 1 < n else 0.0, 1.0 / (1 + dense_rank[i]), 1.0 / (1 + coverage_rank[i]),
             float(len(_FIGURE.findall(text))), float(kinds["quantity"]) * len(_FIGURE.findall(text)),
             float(kinds["gist"] and bool(_DEFINES.search(text))), dense[i] * covered[i],
+            answers[i], answers[i] - answers.max(), 1.0 / (1 + answer_rank[i]),
         ])
         extras.append((before, needs_before))
     return found, np.asarray(rows, dtype=np.float64), extras
@@ -195,7 +201,8 @@ class Reader:
         probabilities = self.model.positive_probabilities(x) if len(x) else np.zeros(0)
         reads = [Read(text=found.texts[i], probability=float(probabilities[i]), dense=float(x[i, 0]),
                       coverage=float(x[i, 2]), near_coverage=float(x[i, 4]), before=extras[i][0],
-                      needs_before=extras[i][1], position=i) for i in range(len(x))]
+                      needs_before=extras[i][1], position=i, answer_match=float(x[i, _ANSWER_MATCH]))
+                 for i in range(len(x))]
         reads.sort(key=lambda r: -r.probability)
         reading = Reading(paper_id, tuple(reads), tuple(_reading_features(q, paper_id, reads, index)))
         q.readings[paper_id] = reading
@@ -218,4 +225,5 @@ def _reading_features(q: "Question", paper_id: str, reads: list[Read], index: "C
             coverage(weights, present), max_missing(weights, present, index), math.log1p(len(weights)),
             float(kinds["quantity"]), float(kinds["quantity"] and not quantity_given), float(kinds["gist"]),
             q.result.dense_scores.get(paper_id, 0.0), float(min(specific_missing, 3)),
-            1.0 - _near_coverage(weights, set(present))]
+            1.0 - _near_coverage(weights, set(present)),
+            max((r.answer_match for r in reads), default=0.0), best.answer_match if best else 0.0]

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .sentence_split import split_sentences as sentences
 from .sentence_split import is_prose, is_quotable
 from ..types import Paper
+
+if TYPE_CHECKING:
+    from .answer_match import AnswerMatcher
 
 MAX_CACHED_PAPERS = 2048
 
@@ -25,9 +29,16 @@ class PaperSentences:
     before: tuple[str | None, ...] = ()  # the prose sentence just before each one, if any
     count: int = 0  # sentences in the summary, quotable or not
     positions: tuple[int, ...] = ()  # where each one stands among them
+    answer_vectors: np.ndarray | None = None  # (n, dim) from the answer matcher, when there is one
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
         return self.vectors @ query if len(self.texts) else np.zeros(0)
+
+    def answer_similarities(self, query: np.ndarray | None) -> np.ndarray:
+        """How well each sentence answers the question (the answer matcher's query vector)."""
+        if query is None or self.answer_vectors is None or not len(self.texts):
+            return np.zeros(len(self.texts))
+        return self.answer_vectors @ query
 
 
 def unit(vector) -> np.ndarray:
@@ -37,8 +48,9 @@ def unit(vector) -> np.ndarray:
 
 
 class SentenceIndex:
-    def __init__(self, embedder):
+    def __init__(self, embedder, answer_matcher: "AnswerMatcher | None" = None):
         self._embedder = embedder
+        self.answer_matcher = answer_matcher
         self._cache: dict[tuple[str, str], PaperSentences] = {}
         self._lock = threading.Lock()
 
@@ -53,7 +65,8 @@ class SentenceIndex:
         texts = tuple(every[i] for i in kept)
         before = tuple(every[i - 1] if i and is_prose(every[i - 1]) else None for i in kept)
         vectors = np.stack([unit(self._embedder.get_text_embedding(t)) for t in texts]) if texts else np.zeros((0, 1))
-        found = PaperSentences(texts, vectors, before, len(every), tuple(kept))
+        answers = self.answer_matcher.passages(texts) if self.answer_matcher and texts else None
+        found = PaperSentences(texts, vectors, before, len(every), tuple(kept), answers)
         with self._lock:
             if len(self._cache) >= MAX_CACHED_PAPERS:
                 self._cache.pop(next(iter(self._cache)))

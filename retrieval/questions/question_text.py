@@ -109,21 +109,33 @@ def asks_quantity(text: str) -> bool:
 
 
 # What kind of answer a question asks for; each is a feature of the reader, never a decision.
+# The same kinds asked in the group's other languages (German, French, Spanish, Portuguese).
+_QUANTITY_ELSEWHERE = re.compile(r"\bwie\s+(?:viele?|schnell|gro[sß]|hoch|lange?|gut)\b|\bcombien\b|\bcu[aá]nt[oa]s?\b|"
+                                 r"\bquant[oa]s?\b|\bqu[eé] tan\b|\bm[aá]s r[aá]pido\b|\bplus rapide\b|\bschneller\b", re.I)
 ASKED_KINDS = {
-    "quantity": _QUANTITY,
+    "quantity": re.compile(f"{_QUANTITY.pattern}|{_QUANTITY_ELSEWHERE.pattern}", re.I),
     "name": re.compile(r"\bwhat(?:'s| is| are)?\s+(?:it|this|that|the \w+|they)?\s*(?:called|named)\b|\bname\b|"
                        r"\bwhich\s+(?:model|dataset|method|architecture|benchmark|baseline|backbone|algorithm|tasks?)\b|"
                        r"\bwhat\s+(?:model|dataset|method|architecture|benchmark|baseline|backbone|algorithm|tasks?)\b", re.I),
-    "how": re.compile(r"\bhow\s+(?:does|do|did|is|are|was|can|to)\b|\bmechanism\b|\bwork(?:s)?\b|\bapproach\b|\bmethod\b", re.I),
+    "how": re.compile(r"\bhow\s+(?:does|do|did|is|are|was|can|to)\b|\bmechanism\b|\bwork(?:s)?\b|\bapproach\b|\bmethod\b|"
+                      r"\bwie\s+(?:funktioniert|macht|machen|wird|werden|hat|haben)\b|\bcomment\b|\bc[óo]mo\b|\bfunciona", re.I),
     "result": re.compile(r"\bresults?\b|\bfind(?:ings?)?\b|\bfound\b|\boutperform|\bbeat|\bbetter\b|\bimprove|"
-                         r"\bdid it (?:work|help)\b|\bdoes it (?:work|help)\b|\bshow(?:s|ed)?\b|\bperform", re.I),
-    "why": re.compile(r"\bwhy\b|\breason\b|\bmotivat|\bpoint of\b|\bpurpose\b|\bproblem\b", re.I),
+                         r"\bdid it (?:work|help)\b|\bdoes it (?:work|help)\b|\bshow(?:s|ed)?\b|\bperform|"
+                         r"\bergebnis|\br[ée]sultats?\b|\bresultados?\b", re.I),
+    "why": re.compile(r"\bwhy\b|\breason\b|\bmotivat|\bpoint of\b|\bpurpose\b|\bproblem\b|\bwarum\b|\bwieso\b|"
+                      r"\bweshalb\b|\bpourquoi\b|\bpor qu[ée]\b|\bpara qu[ée]\b", re.I),
     "gist": re.compile(r"\bwhat (?:does|do|did)\s+\S+(?:\s+\S+){0,4}\s+do\b|"
                        r"\bwhat(?:'s| is| are)\s+(?:the\s+)?\S+(?:\s+\S+){0,3}\s*\??$|"
                        r"\bidea\b|\bhigh[- ]level\b|\bin short\b|\bbasically\b|\btl;?dr\b|\bgist\b|\bsummar|\bnutshell\b|"
                        r"\boverview\b|\bwhat(?:'s| is| was)\s+\S+(?:\s+\S+){0,6}\s+about\b|"
-                       r"\bmain (?:idea|point|contribution)\b|\bexplain\b|\beli5\b", re.I),
-    "yes_no": re.compile(r"^(?:@\S+\s+)?(?:so\s+)?(?:does|do|did|is|are|was|were|can|could|has|have|will|would|should)\b", re.I),
+                       r"\bmain (?:idea|point|contribution)\b|\bexplain\b|\beli5\b|"
+                       r"\bin (?:one|a|1) (?:line|sentence)\b|\bone[- ]liner\b|"
+                       r"\bwhat(?:'s| is) it about\b|\bwas ist\b|\bworum geht|\bzusammenfass|\bkurz\b|\bqu'est[- ]ce que\b|"
+                       r"\bc'est quoi\b|\br[ée]sum(?:[eé]n?|o|er)\b|\bexplica\w*|\bexpliqu\w*|\bexpl[ií]came\b|"
+                       r"\bde qu[ée] (?:trata|va)\b|\bqu[ée] es\b|\bo que [ée]\b|"
+                       r"\bsobre o que\b|\bbrevemente\b|\bbri[eè]vement\b", re.I),
+    "yes_no": re.compile(r"^(?:@\S+\s+)?(?:so\s+)?(?:does|do|did|is|are|was(?! ist| sind| macht)|were|can|could|has|have|will|"
+                         r"would|should|stimmt|gibt es|est-ce que|es cierto|[ée] verdade)\b", re.I),
 }
 
 

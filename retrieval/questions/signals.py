@@ -22,6 +22,7 @@ from ..index.sentences import SentenceIndex, unit
 from ..index.word_rarity import specificity
 
 _HAS_NUMBER = "0123456789"
+DISTINCTIVE_WORD = 0.5  # specificity (0 everyday .. 1 rare) of a word that names what only one summary has
 _NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred
 hundreds thousand thousands million millions billion billions twice thrice double triple half dozen dozens""".split())
 
@@ -38,12 +39,20 @@ class Question:
     specific: dict[str, float]  # stem -> how specific its word is (0 everyday .. 1 rare)
     _idf: dict[str, float] = field(default_factory=dict)
     readings: dict = field(default_factory=dict)  # paper id -> the reader's Reading, once read
+    _answer_query: list = field(default_factory=list)  # the answer matcher's vector, once computed
 
     def idf(self, index: CorpusIndex) -> dict[str, float]:
         """Weight of each stem: rare in the corpus and specific in everyday language weigh most."""
         if not self._idf:
             self._idf.update({s: index.idf(s) * (0.2 + 0.8 * self.specific[s]) for s in self.stems})
         return self._idf
+
+    def answer_query(self, sentences: SentenceIndex) -> np.ndarray | None:
+        """The question as the answer matcher reads it (None without one); computed once."""
+        if not self._answer_query:
+            matcher = sentences.answer_matcher
+            self._answer_query.append(matcher.query(self.text) if matcher else None)
+        return self._answer_query[0]
 
 
 def make_question(text: str, embedding, result: SearchResult, mentions: Mentions, index: CorpusIndex) -> Question:
@@ -63,6 +72,11 @@ def coverage(weights: dict[str, float], present: frozenset[str] | set[str]) -> f
 def max_missing(weights: dict[str, float], present, index: CorpusIndex) -> float:
     top = math.log(len(index.paper_ids) + 1) + math.log(2)
     return max((w for s, w in weights.items() if s not in present), default=0.0) / top
+
+
+def names_one_paper(q: Question, index: CorpusIndex) -> bool:
+    """A rare word only one of our summaries has ("bnas", "muzero") names that paper."""
+    return any(index.document_frequency.get(s, 0) == 1 and q.specific.get(s, 0.0) >= DISTINCTIVE_WORD for s in q.stems)
 
 
 def has_number(sentence: str) -> bool:
@@ -109,7 +123,8 @@ def catalog_field_features(q: Question) -> list[float]:
 
 OFF_CORPUS_FEATURES = ("top_dense", "dense_gap", "best_coverage", "unknown_share", "max_missing_idf",
                        "lexical_strength", "content_words", "rankings_agree", "title_named", "person_named",
-                       "best_sentence_dense", "unknown_specific")
+                       "best_sentence_dense", "unknown_specific", "names_one_paper", "gist_of_one_paper",
+                       "best_sentence_answer_match")
 
 
 def off_corpus_features(q: Question, index: CorpusIndex, sentences: SentenceIndex) -> list[float]:
@@ -127,7 +142,22 @@ def off_corpus_features(q: Question, index: CorpusIndex, sentences: SentenceInde
             max_missing(weights, present, index), lexical_top / (sum(weights.values()) + 1.0),
             math.log1p(len(q.stems)), float(dense_top is not None and dense_top == lexical_best),
             q.mentions.title_score, q.mentions.person_score, _best_sentence_dense(q, best, index, sentences),
-            max((q.specific[s] for s in q.stems if s not in index.document_frequency), default=0.0)]
+            max((q.specific[s] for s in q.stems if s not in index.document_frequency), default=0.0),
+            *_one_paper_named(q, index), _best_sentence_answer_match(q, best, index, sentences)]
+
+
+def _one_paper_named(q: Question, index: CorpusIndex) -> list[float]:
+    # "tl;dr muzero": a nickname only one summary uses, asked about on its own, is that paper.
+    named = float(names_one_paper(q, index))
+    return [named, named * float(asked_kinds(q.text)["gist"])]
+
+
+def _best_sentence_answer_match(q: Question, paper_id: str | None, index: CorpusIndex,
+                                sentences: SentenceIndex) -> float:
+    if paper_id is None:
+        return 0.0
+    found = sentences.of(index.papers[paper_id])
+    return float(found.answer_similarities(q.answer_query(sentences)).max()) if found.texts else 0.0
 
 
 def _best_sentence_dense(q: Question, paper_id: str | None, index: CorpusIndex, sentences: SentenceIndex) -> float:

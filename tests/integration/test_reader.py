@@ -170,3 +170,19 @@ def test_a_list_by_source_names_every_paper_of_that_source_and_no_other(shared_l
     assert answer.answer.startswith(f"{len(blog)} of our papers come from scale-ai-reading-group.txt: “")
     assert sorted(answer.paper_ids) == sorted(p.id for p in blog)
     assert all(f"“{p.title}”" in answer.answer for p in blog) and not answer.citations and not answer.abstained
+
+
+def test_a_nickname_only_one_summary_uses_is_that_paper_even_in_a_tldr(shared_library):
+    muzero = _paper(shared_library, "Mastering Atari, Go, Chess and Shogi")
+    answer = shared_library.ask("tl;dr muzero")
+    assert not answer.abstained, answer.answer  # was: "That's not in our papers"
+    assert [c.paper_id for c in answer.citations][:1] == [muzero.id]
+    assert "successor to AlphaZero" in answer.answer  # what the paper is, not a detail of it
+
+
+def test_what_is_x_asked_in_german_gets_the_gist_not_the_people(shared_library):
+    pointrend = _paper(shared_library, "PointRend")
+    answer = shared_library.ask("was ist pointrend eigentlich?")
+    assert not answer.abstained and answer.citations[0].paper_id == pointrend.id
+    assert "Felix Lau" not in answer.answer and "Kirillov" not in answer.answer  # was: who presented and wrote it
+    assert "point-based segmentation" in answer.answer
