@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from . import (add_paper, arxiv_papers, assistant, commands, events, feedback, home, paper_edit,
-                          shared_pdfs, unfurls)
-from .once import claim_deliveries
-from .replying import Deps
+from .listeners import (add_paper, arxiv_papers, assistant, commands, events, feedback, home, paper_edit,
+                        shared_pdfs, unfurls)
+from .state.once import claim_deliveries
+from .deps import Deps
 from .slack_client import bot_token, configure_web_client
 from ..config import Settings
 

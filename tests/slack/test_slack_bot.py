@@ -8,10 +8,10 @@ import time
 import httpx
 
 from paperbot.bot.app import build_app
-from paperbot.bot.feedback_buttons import FEEDBACK_ACTION
-from paperbot.bot.render import answer_message
-from paperbot.bot.serve import serve_in_thread
-from paperbot.bot.state import State
+from paperbot.bot.blocks.feedback_buttons import FEEDBACK_ACTION
+from paperbot.bot.blocks.answers import answer_message
+from paperbot.bot.web.server import serve_in_thread
+from paperbot.bot.state.store import State
 from paperbot.retrieval.types import Answer, Citation
 from tests.paper_slack_harness import (  # noqa: F401 (fixtures)
     BOT_USER,
@@ -57,7 +57,7 @@ def test_mention_gets_a_threaded_answer_with_sources(bot):
 def _logged_ids(bot, channel: str, thread_ts: str) -> list[int]:
     import sqlalchemy as sa
 
-    from paperbot.bot.state import questions
+    from paperbot.bot.state.store import questions
 
     with bot.state.engine.connect() as conn:
         return [row.id for row in conn.execute(sa.select(questions.c.id).where(

@@ -1,7 +1,7 @@
 """The bot's state schema: every table, in one place.
 
 The database is created and upgraded by the Alembic migrations in ``migrations/`` (run by
-:func:`paperbot.bot.migrate.migrate` when the state is opened); a test checks that the migrated
+:func:`paperbot.bot.state.migrate.migrate` when the state is opened); a test checks that the migrated
 database matches these definitions exactly. Changing a table here means adding a migration.
 """
 
@@ -15,7 +15,7 @@ metadata = sa.MetaData()
 # key makes the claim atomic across replicas. Rows older than a day are pruned.
 processed_events = sa.Table(
     "processed_events", metadata,
-    sa.Column("event_id", sa.String(128), primary_key=True),  # the delivery's key (see bot/once.py)
+    sa.Column("event_id", sa.String(128), primary_key=True),  # the delivery's key (see bot/state/once.py)
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 

@@ -1,4 +1,4 @@
-"""Alembic environment: migrations run on the connection :func:`paperbot.bot.migrate.migrate` passes in.
+"""Alembic environment: migrations run on the connection :func:`paperbot.bot.state.migrate.migrate` passes in.
 
 That connection is already inside a transaction holding the migration lock, so the upgrade is
 one transaction where the database allows (PostgreSQL) and never runs twice at once.
@@ -6,7 +6,7 @@ one transaction where the database allows (PostgreSQL) and never runs twice at o
 
 from alembic import context
 
-from paperbot.bot.schema import metadata  # loaded by Alembic from its file path, so not relative
+from paperbot.bot.state.schema import metadata  # loaded by Alembic from its file path, so not relative
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -6,9 +6,9 @@ renders as text and pings nobody. Slack's limits: ≤ 50 blocks, ≤ 3000 chars 
 
 from __future__ import annotations
 
-from ..retrieval.types import Answer
+from ...retrieval.types import Answer
 
-from .failures import apology
+from ..replies.failures import apology
 from .feedback_buttons import feedback_block
 from .slack_text import escape
 

@@ -2,7 +2,7 @@
 
 A paper we have unfurls as "in our papers: presented by X on DATE, N questions asked" with a
 button to ask about it; one we don't, as what arXiv says of it (title, authors) with an "Add to
-our papers" button (`bot.arxiv_papers`). Links that are not arXiv papers are left to Slack.
+our papers" button (`bot.listeners.arxiv_papers`). Links that are not arXiv papers are left to Slack.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from .arxiv_papers import ADD_FROM_ARXIV
-from .paper_blocks import ASK_ABOUT, context_block, section
-from .slack_text import escape, link
-from ..retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
-from ..retrieval.types import Paper
+from ..blocks.paper_blocks import ASK_ABOUT, context_block, section
+from ..blocks.slack_text import escape, link
+from ...retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
+from ...retrieval.types import Paper
 
 log = logging.getLogger(__name__)
 MAX_LINKS = 5  # unfurled per message: a reading list pasted at once is not fetched from arXiv whole

@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..config import Settings
 from ..config.settings import DigestSettings
-from .digest_render import digest_message
-from .schema import digest_featured, digest_posts
+from .blocks.digest_blocks import digest_message
+from .state.schema import digest_featured, digest_posts
 from ..retrieval.answering.digest import Digest, DigestPeriod
 
 log = logging.getLogger(__name__)

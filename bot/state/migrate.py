@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 from filelock import FileLock
 
 # Shipped as package data, so migrations run from an installed wheel too.
-MIGRATIONS = resources.files("paperbot.bot") / "migrations"
+MIGRATIONS = resources.files("paperbot.bot.state") / "migrations"
 # Any fixed 64-bit number; it names paperbot's migration lock among the database's advisory locks.
 _ADVISORY_LOCK_KEY = 0x7061706572626F74  # "paperbot"
 # Alembic keeps the running migration in module-level proxies: one upgrade per process at a time.

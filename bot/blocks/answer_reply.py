@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..retrieval.types import Answer
+from ...retrieval.types import Answer
 
-from .render import answer_message
+from .answers import answer_message
 from .slack_text import escape
 
 

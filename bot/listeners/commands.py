@@ -3,7 +3,7 @@
 Every listener acks at once; the slow work (lookup, answering, the digest) runs in a lazy
 listener and replies through the command's ``response_url`` — ephemeral unless the user
 presses "Share in channel". Each path answers on failure too: a short apology that says what to
-do (`bot.failures`), never silence. Questions longer than ``PAPERBOT_SLACK__MAX_QUESTION_CHARS``
+do (`bot.replies.failures`), never silence. Questions longer than ``PAPERBOT_SLACK__MAX_QUESTION_CHARS``
 get the limit message, wherever they are asked.
 """
 
@@ -19,20 +19,20 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from . import paper_blocks as blocks_for
-from .answer_reply import answer_reply
+from ..blocks import paper_blocks as blocks_for
+from ..blocks.answer_reply import answer_reply
 from .arxiv_papers import NOT_AN_ID, ArxivPapers
-from .digest import DigestLedger, build_digest
-from .digest_render import digest_message
-from .failures import apology, apologising
-from .paper_blocks import ASK_ABOUT, SHARE_PAPER, SHARE_REPLY, SHOW_SUMMARY
-from .private_replies import tell
-from .render import too_long_message
-from .shared_replies import SharedReplies
-from .slack_text import escape
-from ..retrieval.corpus.arxiv import parse_arxiv_id
-from ..retrieval.answering.tldr import tldr
-from ..retrieval.types import Turn
+from ..weekly_digest import DigestLedger, build_digest
+from ..blocks.digest_blocks import digest_message
+from ..replies.failures import apology, apologising
+from ..blocks.paper_blocks import ASK_ABOUT, SHARE_PAPER, SHARE_REPLY, SHOW_SUMMARY
+from ..replies.private_replies import tell
+from ..blocks.answers import too_long_message
+from ..state.shared_replies import SharedReplies
+from ..blocks.slack_text import escape
+from ...retrieval.corpus.arxiv import parse_arxiv_id
+from ...retrieval.answering.tldr import tldr
+from ...retrieval.types import Turn
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class PaperCommands:
 
     def _answer(self, question: str, history: tuple[Turn, ...], respond: Respond | WebhookClient,
                 scope: tuple[str, ...] = ()) -> None:
-        from ..retrieval.answering.pipeline import QuestionError  # its message is meant for the asker
+        from ...retrieval.answering.pipeline import QuestionError  # its message is meant for the asker
 
         try:
             answer = self.deps.library.ask(question, list(history), scope=scope)

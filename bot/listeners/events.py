@@ -1,6 +1,6 @@
 """Questions from channels (mentions), DMs, and follow-ups in threads the bot answered.
 
-Follow-ups without a mention are answered as `bot.thread_policy` decides: by default only the
+Follow-ups without a mention are answered as `bot.listeners.thread_policy` decides: by default only the
 asker's questions, never thanks, chatter or messages to someone else.
 """
 
@@ -11,8 +11,9 @@ import logging
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from .once import handle_once, message_key
-from .replying import Deps, answer_in_thread, question_text
+from ..state.once import handle_once, message_key
+from ..deps import Deps
+from ..replies.questions import answer_in_thread, question_text
 from .thread_policy import ThreadPolicy, mentions_user
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..config import Settings
+from ...config import Settings
 
 _UNWRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT)
 _APP_TOKEN_METHODS = ("apps.connections.open",)  # called with the app-level token (Socket Mode)
@@ -63,8 +63,8 @@ def explain(exc: BaseException, settings: Settings) -> str:
 
 
 def _explain(exc: BaseException, settings: Settings) -> str:
-    from .serve import TokenError
-    from ..retrieval.index.store import StoreError
+    from .server import TokenError
+    from ...retrieval.index.store import StoreError
 
     if isinstance(exc, (TokenError, StoreError)):
         return str(exc)  # these already name the setting (SLACK_BOT_TOKEN, PAPERBOT_CHROMA__HOST …)
@@ -97,7 +97,7 @@ def _database(exc: SQLAlchemyError, settings: Settings) -> str:
 
 
 def _os_error(exc: OSError, settings: Settings) -> str:
-    from ..retrieval.corpus.data_dir import describe
+    from ...retrieval.corpus.data_dir import describe
 
     if exc.errno == errno.EADDRINUSE:
         return f"port {settings.port} is already in use: set PAPERBOT_PORT to a free one"

@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from typing import Any
-
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from .once import UNDELIVERED
-from .render import answer_message, apology_message, too_long_message
-from .slack_text import escape, safe_url
-from ..retrieval.types import Answer, Progress
+from ..state.once import UNDELIVERED
+from ..blocks.answers import answer_message, apology_message, too_long_message
+from ..blocks.slack_text import escape, safe_url
+from ..deps import Deps
+from ...retrieval.types import Answer, Progress
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
-
-
-@dataclass
-class Deps:
-    """What every listener needs; built once by `bot.app.build_app`."""
-
-    settings: Any
-    library: Any
-    state: Any
-    arxiv: Any = None  # the process's one arXiv client (its requests are spaced as arXiv asks)
 
 
 def question_text(text: str) -> str:
@@ -112,7 +100,7 @@ def answer_in_thread(deps: Deps, client: WebClient, *, channel: str, thread_ts: 
     With a language model, the steps stream in as task cards (chat.startStream/appendStream) and
     the verified answer ends the same message (chat.stopStream); the offline answerer posts it at once.
     """
-    from ..retrieval.answering.pipeline import QuestionError  # the only answering error users should see verbatim
+    from ...retrieval.answering.pipeline import QuestionError  # the only answering error users should see verbatim
 
     limit = deps.settings.slack.max_question_chars
     if len(question) > limit:
@@ -145,7 +133,7 @@ def answer_in_thread(deps: Deps, client: WebClient, *, channel: str, thread_ts: 
         else:
             _post(client, channel, thread_ts, message)
     except UNDELIVERED:
-        deps.state.forget_question(question_id)  # never reached the thread: not answered (see bot/once.py)
+        deps.state.forget_question(question_id)  # never reached the thread: not answered (see bot/state/once.py)
         raise
     return answer
 

@@ -15,15 +15,15 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from .announce import announce
-from .failures import apology, apologising
-from .paper_blocks import added_message, paper_card
+from ..replies.announce import announce
+from ..replies.failures import apology, apologising
+from ..blocks.paper_blocks import added_message, paper_card
 from .paper_edit import edit_view, notice_view, working_view
-from .private_replies import tell
-from .slack_text import escape
-from ..retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
-from ..retrieval.corpus.arxiv_add import ArxivAdd, add_from_arxiv
-from ..retrieval.corpus.writer_lock import IndexBusy
+from ..replies.private_replies import tell
+from ..blocks.slack_text import escape
+from ...retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
+from ...retrieval.corpus.arxiv_add import ArxivAdd, add_from_arxiv
+from ...retrieval.corpus.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from itertools import zip_longest
 
-from ..retrieval.answering.digest import Digest, DigestPaper
+from ...retrieval.answering.digest import Digest, DigestPaper
 
 from .slack_text import escape, link
 

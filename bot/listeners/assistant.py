@@ -4,7 +4,7 @@ workspaces set up before it keep.
 
 - Opening the Messages tab (`app_home_opened` with ``tab == "messages"``) sets the suggested
   prompts and, on a person's first visit only, posts a greeting.
-- A message there is answered in its thread: a new message by `bot.events` (a DM), a reply in a
+- A message there is answered in its thread: a new message by `bot.listeners.events` (a DM), a reply in a
   thread by the assistant listener below, with a status while it works and a thread title.
 - The assistant pane's `assistant_thread_started` greets and suggests prompts per thread, as before.
 """
@@ -16,8 +16,9 @@ import logging
 from slack_bolt import App, Assistant, BoltContext, Say, SetStatus, SetSuggestedPrompts, SetTitle
 from slack_sdk import WebClient
 
-from .once import handle_once, message_key
-from .replying import Deps, answer_in_thread
+from ..state.once import handle_once, message_key
+from ..deps import Deps
+from ..replies.questions import answer_in_thread
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from slack_bolt import App
 from waitress import wasyncore
 from waitress.server import create_server
 
-from ..config.errors import PaperbotError
+from ...config.errors import PaperbotError
 from .readiness import Readiness
 from .slack_gate import SlackGate
-from ..config import Settings
+from ...config import Settings
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"

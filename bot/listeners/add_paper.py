@@ -24,14 +24,14 @@ from urllib.parse import urlparse
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from .announce import announce
-from .failures import apology, apologising
-from .paper_blocks import ASK_USAGE, usage
-from .private_replies import tell
-from .slack_text import escape, link
-from ..retrieval.corpus.loaders import paper_from_text
-from ..retrieval.answering.tldr import tldr
-from ..retrieval.corpus.writer_lock import IndexBusy
+from ..replies.announce import announce
+from ..replies.failures import apology, apologising
+from ..blocks.paper_blocks import ASK_USAGE, usage
+from ..replies.private_replies import tell
+from ..blocks.slack_text import escape, link
+from ...retrieval.corpus.loaders import paper_from_text
+from ...retrieval.answering.tldr import tldr
+from ...retrieval.corpus.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class AddPaper:
                           "Please try `/paper add` again in a minute.")
 
     def _index(self, submission: Submission, user: dict, channel: str | None, client: WebClient) -> None:
-        from ..retrieval.corpus.ingest import DuplicatePaperError
+        from ...retrieval.corpus.ingest import DuplicatePaperError
 
         adder = user.get("name") or user.get("username") or "someone"
         paper = paper_from_text(

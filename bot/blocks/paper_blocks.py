@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..retrieval.questions.lookup import LookupHit
-from ..retrieval.answering.tldr import tldr
-from ..retrieval.types import Paper
+from ...retrieval.questions.lookup import LookupHit
+from ...retrieval.answering.tldr import tldr
+from ...retrieval.types import Paper
 
 from .slack_text import escape, link
 
@@ -14,7 +14,7 @@ SHOW_SUMMARY = "paper_show_summary"
 ASK_ABOUT = "paper_ask_about"
 SHARE_PAPER = "paper_share_paper"
 SHARE_REPLY = "paper_share_reply"
-EDIT_PAPER = "paper_edit"  # opens the paper's edit form (bot.paper_edit)
+EDIT_PAPER = "paper_edit"  # opens the paper's edit form (bot.listeners.paper_edit)
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50

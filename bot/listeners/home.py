@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from .paper_blocks import ASK_USAGE, LOOKUP_USAGE, usage
-from .slack_text import escape, link
-from ..retrieval.answering.tldr import tldr
-from ..retrieval.types import Paper
+from ..blocks.paper_blocks import ASK_USAGE, LOOKUP_USAGE, usage
+from ..blocks.slack_text import escape, link
+from ...retrieval.answering.tldr import tldr
+from ...retrieval.types import Paper
 
 LATEST_SHOWN = 8
 
@@ -51,7 +51,7 @@ def _section(text: str) -> dict:
 
 
 def register(app: App, deps: Any) -> None:
-    # The Messages tab opening is the agent conversation's start (bot.assistant).
+    # The Messages tab opening is the agent conversation's start (bot.listeners.assistant).
     @app.event("app_home_opened", matchers=[lambda event: event.get("tab", "home") == "home"])
     def publish_home(event: dict, client: WebClient) -> None:
         if event.get("user"):

@@ -7,7 +7,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from .paper_blocks import context_block
+from ..blocks.paper_blocks import context_block
 from .private_replies import tell
 
 log = logging.getLogger(__name__)

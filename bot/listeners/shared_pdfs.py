@@ -22,20 +22,20 @@ import httpx
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from .announce import announce
-from .failures import apology, apologising
-from .once import handle_once, message_key
-from .paper_blocks import added_message
+from ..replies.announce import announce
+from ..replies.failures import apology, apologising
+from ..state.once import handle_once, message_key
+from ..blocks.paper_blocks import added_message
 from .paper_edit import edit_view, notice_view, working_view
-from .private_replies import tell
-from .replying import question_text
-from .slack_client import bot_token
-from .slack_text import escape
-from ..retrieval.corpus.loaders import CorpusFormatError, InputLimits
-from ..retrieval.corpus.loaders.limits import FILE_SETTING
-from ..retrieval.corpus.loaders.pdf_file import paper_from_pdf
-from ..retrieval.types import Paper, paper_id_for
-from ..retrieval.corpus.writer_lock import IndexBusy
+from ..replies.private_replies import tell
+from ..replies.questions import question_text
+from ..slack_client import bot_token
+from ..blocks.slack_text import escape
+from ...retrieval.corpus.loaders import CorpusFormatError, InputLimits
+from ...retrieval.corpus.loaders.limits import FILE_SETTING
+from ...retrieval.corpus.loaders.pdf_file import paper_from_pdf
+from ...retrieval.types import Paper, paper_id_for
+from ...retrieval.corpus.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class SharedPdfs:
 
     def add(self, file: dict, added_by: str, url: str | None) -> Paper:
         """The shared PDF as a paper in our papers (NotAdded says why not)."""
-        from ..retrieval.corpus.ingest import DuplicatePaperError
+        from ...retrieval.corpus.ingest import DuplicatePaperError
 
         data = self._download(file)
         name = Path(file.get("name") or "shared.pdf").name

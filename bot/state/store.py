@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .migrate import migrate
 from .schema import feedback, greeted_users, processed_events, questions, thread_askers
-from ..retrieval.types import Turn
+from ...retrieval.types import Turn
 
 CLAIM_RETENTION = timedelta(days=1)  # Slack re-sends within minutes; a day is ample
 PRUNE_EVERY = 500  # claims between prunes of old claims (each replica counts its own)

@@ -1,4 +1,4 @@
-"""👍/👎 on answers (the native feedback buttons, `bot.feedback_buttons`): stored with the answer's
+"""👍/👎 on answers (the native feedback buttons, `bot.blocks.feedback_buttons`): stored with the answer's
 question-log id, thanked with an ephemeral note."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import logging
 
 from slack_bolt import Ack, App, Respond
 
-from .feedback_buttons import FEEDBACK_ACTION, LEGACY_DOWN, LEGACY_UP, read_click
-from .replying import Deps
+from ..blocks.feedback_buttons import FEEDBACK_ACTION, LEGACY_DOWN, LEGACY_UP, read_click
+from ..deps import Deps
 
 log = logging.getLogger(__name__)
 THANKS = "Thanks for the feedback!"

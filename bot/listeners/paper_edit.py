@@ -18,13 +18,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from .add_paper import AUTHORS, MAX_SUMMARY_CHARS, PRESENTER, SUMMARY, TITLE, input_field
-from .failures import apology, apologising
-from .paper_blocks import EDIT_PAPER, paper_card
-from .private_replies import tell
-from .slack_text import escape
-from ..retrieval.corpus.loaders.common import split_authors
-from ..retrieval.types import Paper, paper_id_for
-from ..retrieval.corpus.writer_lock import IndexBusy
+from ..replies.failures import apology, apologising
+from ..blocks.paper_blocks import EDIT_PAPER, paper_card
+from ..replies.private_replies import tell
+from ..blocks.slack_text import escape
+from ...retrieval.corpus.loaders.common import split_authors
+from ...retrieval.types import Paper, paper_id_for
+from ...retrieval.corpus.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 
