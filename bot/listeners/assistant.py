@@ -18,7 +18,8 @@ from slack_sdk import WebClient
 
 from ..state.once import handle_once, message_key
 from ..deps import Deps
-from ..replies.questions import answer_in_thread
+from ..replies.in_thread import ThreadReply
+from ..replies.questions import Asked, reply_to_question
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,8 @@ def build_assistant(deps: Deps) -> Assistant:
         def reply() -> None:
             set_title(question[:80] or "Question")
             set_status("is reading the summaries…")
-            answer_in_thread(deps, client, channel=channel, thread_ts=thread_ts,
-                             question=question, team_id=context.team_id, user_id=payload.get("user"))
+            reply_to_question(deps, Asked(question, channel, thread_ts), ThreadReply(
+                client, channel, thread_ts, team_id=context.team_id, user_id=payload.get("user")))
 
         handle_once(deps.state, message_key(context.team_id, channel, payload.get("ts") or thread_ts), reply)
 

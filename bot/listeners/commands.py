@@ -3,8 +3,9 @@
 Every listener acks at once; the slow work (lookup, answering, the digest) runs in a lazy
 listener and replies through the command's ``response_url`` — ephemeral unless the user
 presses "Share in channel". Each path answers on failure too: a short apology that says what to
-do (`bot.replies.failures`), never silence. Questions longer than ``PAPERBOT_SLACK__MAX_QUESTION_CHARS``
-get the limit message, wherever they are asked.
+do (`bot.replies.failures`), never silence. A question is answered by the flow every surface shares
+(`bot.replies.questions`): questions longer than ``PAPERBOT_MAX_QUESTION_CHARS`` get the limit
+message, wherever they are asked.
 """
 
 from __future__ import annotations
@@ -20,19 +21,19 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from ..blocks import paper_blocks as blocks_for
-from ..blocks.answer_reply import answer_reply
 from .arxiv_papers import NOT_AN_ID, ArxivPapers
 from ..weekly_digest import DigestLedger, build_digest
 from ..blocks.digest_blocks import digest_message
 from ..replies.failures import apology, apologising
 from ..blocks.paper_blocks import ASK_ABOUT, SHARE_PAPER, SHARE_REPLY, SHOW_SUMMARY
 from ..replies.private_replies import tell
-from ..blocks.answers import too_long_message
 from ..state.shared_replies import SharedReplies
 from ..blocks.slack_text import escape
 from ...retrieval.corpus.arxiv import parse_arxiv_id
 from ...retrieval.answering.tldr import tldr
 from ...retrieval.types import Turn
+from ..replies.ephemeral import EphemeralReply, PrivateReply
+from ..replies.questions import Asked, reply_to_question, too_long
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,7 @@ class PaperCommands:
 
     @property
     def question_limit(self) -> int:
-        return self.deps.settings.slack.max_question_chars
-
-    def too_long(self, question: str) -> bool:
-        return len(question) > self.question_limit
+        return self.deps.settings.max_question_chars
 
     def ack_command(self, ack: Ack, command: dict, client: WebClient, respond: Respond) -> None:
         invocation = parse(command.get("text", ""))
@@ -113,8 +111,8 @@ class PaperCommands:
 
             with apologising(_ephemeral(respond), apology("open the form", "Please try `/paper add` again.")):
                 client.views_open(trigger_id=command["trigger_id"], view=add_paper_view(command.get("channel_id")))
-        elif invocation.subcommand == "ask" and self.too_long(invocation.argument):
-            text, blocks = too_long_message(self.question_limit)
+        elif invocation.subcommand == "ask" and (limit_message := too_long(self.deps, invocation.argument)):
+            text, blocks = limit_message
             ack(text=text, blocks=blocks, response_type="ephemeral")
         elif invocation.subcommand == "ask":
             ack(text=f"Looking through the papers for: {escape(_shortened(invocation.argument))}",
@@ -132,32 +130,16 @@ class PaperCommands:
                 hits = self.deps.library.lookup(invocation.argument)
                 text, blocks = blocks_for.lookup_message(invocation.argument, hits)
                 respond(text=text, blocks=blocks, response_type="ephemeral")
-        elif invocation.subcommand == "ask" and not self.too_long(invocation.argument):
+        elif invocation.subcommand == "ask" and not too_long(self.deps, invocation.argument):  # the ack said so
             # The answer, or the apology, takes the place of "Looking through the papers…".
-            with apologising(_ephemeral(respond, replace_original=True),
-                             apology("answer that", "Please try `/paper ask` again in a minute.")):
-                self._answer(invocation.argument, (), respond)
+            sorry = apology("answer that", "Please try `/paper ask` again in a minute.")
+            with apologising(_ephemeral(respond, replace_original=True), sorry):
+                reply = EphemeralReply(respond, self.shared_replies, replace_original=True, apology_text=sorry)
+                reply_to_question(self.deps, Asked(invocation.argument, command.get("channel_id")), reply)
         elif invocation.subcommand == "digest":
             with apologising(_ephemeral(respond), apology("build the digest preview",
                                                           "Please try `/paper digest` again in a minute.")):
                 self._preview_digest(respond)
-
-    def _answer(self, question: str, history: tuple[Turn, ...], respond: Respond | WebhookClient,
-                scope: tuple[str, ...] = ()) -> None:
-        from ...retrieval.answering.pipeline import QuestionError  # its message is meant for the asker
-
-        try:
-            answer = self.deps.library.ask(question, list(history), scope=scope)
-        except QuestionError as exc:
-            text, blocks = str(exc), [blocks_for.section(escape(str(exc)))]
-        else:
-            self.deps.state.record_question(question, datetime.now(timezone.utc))
-            text, blocks = answer_reply(answer)
-            blocks = blocks_for.with_share_button(blocks, self.shared_replies.keep(text, blocks))
-        if isinstance(respond, WebhookClient):
-            respond.send(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
-        else:
-            respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
 
     def _preview_digest(self, respond: Respond) -> None:
         settings = self.deps.settings.digest
@@ -214,14 +196,14 @@ class PaperCommands:
         question = _question_from(view)
         if not question:
             ack(response_action="errors", errors={QUESTION_BLOCK: "Type a question first."})
-        elif self.too_long(question):
-            ack(response_action="errors", errors={QUESTION_BLOCK: too_long_message(self.question_limit)[0]})
+        elif limit_message := too_long(self.deps, question):
+            ack(response_action="errors", errors={QUESTION_BLOCK: limit_message[0]})
         else:
             ack()
 
     def answer_ask_about(self, view: dict, body: dict, client: WebClient) -> None:
         question = _question_from(view)
-        if not question or self.too_long(question):
+        if not question or too_long(self.deps, question):
             return  # the modal showed why and stayed open
         metadata = json.loads(view.get("private_metadata") or "{}")
         user, channel = body["user"]["id"], metadata.get("channel")
@@ -233,17 +215,16 @@ class PaperCommands:
             else:
                 tell(client, user=user, channel=channel, text=text)
 
-        with apologising(send, apology("answer that", "Please ask again in a minute.")):
+        sorry = apology("answer that", "Please ask again in a minute.")
+        with apologising(send, sorry):
             paper = self.deps.library.paper(metadata.get("paper_id", ""))
             # The paper becomes the conversation so far: the answer is about it.
-            history = (Turn(question=f"Tell me about {paper.title}", answer=tldr(paper), paper_ids=(paper.id,)),) if paper else ()
+            earlier = (Turn(question=f"Tell me about {paper.title}", answer=tldr(paper), paper_ids=(paper.id,)),) if paper else ()
             scope = (paper.id,) if paper else ()  # asked from the paper's "Ask about this": it is about that paper
-            if response_url:
-                self._answer(question, history, WebhookClient(response_url), scope)
-                return
-            answer = self.deps.library.ask(question, list(history), scope=scope)
-            text, blocks = answer_reply(answer)
-            tell(client, user=user, channel=channel, text=text, blocks=blocks)
+            reply = (EphemeralReply(WebhookClient(response_url).send, self.shared_replies, replace_original=False,
+                                    apology_text=sorry) if response_url
+                     else PrivateReply(client, user=user, channel=channel, apology_text=sorry))
+            reply_to_question(self.deps, Asked(question, channel, earlier=earlier, scope=scope), reply)
 
     def _paper(self, body: dict, respond: Respond):
         paper = self.deps.library.paper(body["actions"][0]["value"])
@@ -266,7 +247,7 @@ def _question_from(view: dict) -> str:
     return " ".join(value.split())
 
 
-def ask_about_view(title: str, metadata: dict, max_chars: int = 2000) -> dict:
+def ask_about_view(title: str, metadata: dict, max_chars: int) -> dict:
     return {
         "type": "modal",
         "callback_id": ASK_ABOUT_VIEW,

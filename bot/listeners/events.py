@@ -13,7 +13,8 @@ from slack_sdk import WebClient
 
 from ..state.once import handle_once, message_key
 from ..deps import Deps
-from ..replies.questions import answer_in_thread, question_text
+from ..replies.in_thread import ThreadReply
+from ..replies.questions import Asked, question_text, reply_to_question
 from .thread_policy import ThreadPolicy, mentions_user
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,13 @@ def _allowed(deps: Deps, channel: str) -> bool:
 def register(app: App, deps: Deps) -> None:
     policy = ThreadPolicy(deps.settings.slack.thread_replies, deps.state, deps.library)
 
+    def answer(client: WebClient, context: BoltContext, channel: str, ts: str, thread_ts: str, question: str,
+               user: str | None) -> None:
+        """Answer the message ``ts`` in its thread, once across replicas."""
+        reply = ThreadReply(client, channel, thread_ts, team_id=context.team_id, user_id=user)
+        handle_once(deps.state, message_key(context.team_id, channel, ts),
+                    lambda: reply_to_question(deps, Asked(question, channel, thread_ts), reply))
+
     @app.event("app_mention")
     def on_mention(event: dict, client: WebClient, context: BoltContext) -> None:
         channel, ts = event.get("channel"), event.get("ts")
@@ -41,9 +49,7 @@ def register(app: App, deps: Deps) -> None:
         thread_ts = event.get("thread_ts") or ts
         if event.get("user"):
             deps.state.remember_asker(channel, thread_ts, event["user"])  # their follow-ups need no mention
-        handle_once(deps.state, message_key(context.team_id, channel, ts), lambda: answer_in_thread(
-            deps, client, channel=channel, thread_ts=thread_ts, question=question_text(event.get("text", "")),
-            team_id=context.team_id, user_id=event.get("user")))
+        answer(client, context, channel, ts, thread_ts, question_text(event.get("text", "")), event.get("user"))
 
     @app.event("message")
     def on_message(event: dict, client: WebClient, context: BoltContext) -> None:
@@ -63,6 +69,4 @@ def register(app: App, deps: Deps) -> None:
             if not policy.answers(channel=channel, thread_ts=thread_ts, user=event.get("user"), text=text,
                                   bot_user_id=context.bot_user_id):
                 return
-        handle_once(deps.state, message_key(context.team_id, channel, ts), lambda: answer_in_thread(
-            deps, client, channel=channel, thread_ts=thread_ts, question=question_text(text),
-            team_id=context.team_id, user_id=event.get("user")))
+        answer(client, context, channel, ts, thread_ts, question_text(text), event.get("user"))

@@ -1,17 +1,25 @@
-"""Answer a question in a Slack thread: the flow shared by mentions, DMs, follow-ups and the assistant pane."""
+"""One question -> reply flow for every surface: mentions, DMs, thread follow-ups, agent threads,
+`/paper ask` and a paper's "Ask about this".
+
+The flow is the same everywhere: the length limit (``PAPERBOT_MAX_QUESTION_CHARS``), the answer
+(its steps shown as task cards where the surface and the answerer can), one row in the question
+log (the same data from every surface), then the reply. Where the reply goes and how it looks is
+the surface's :class:`Reply` (a thread message, an ephemeral reply, a private one).
+"""
 
 from __future__ import annotations
 
 import logging
 import re
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from ..state.once import UNDELIVERED
-from ..blocks.answers import answer_message, apology_message, too_long_message
-from ..blocks.slack_text import escape, safe_url
+from ...retrieval.errors import QuestionError
+from ...retrieval.types import Answer, Turn
+from ..blocks.answers import too_long_message
 from ..deps import Deps
-from ...retrieval.types import Answer, Progress
+from ..state.once import UNDELIVERED
+from .reply import Message, Reply
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -22,126 +30,66 @@ def question_text(text: str) -> str:
     return " ".join(_MENTION.sub(" ", text or "").split())
 
 
-def _post(client: WebClient, channel: str, thread_ts: str, message: tuple[str, list[dict]]) -> None:
-    text, blocks = message
-    client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
+@dataclass(frozen=True)
+class Asked:
+    """A question and where it was asked."""
+
+    text: str
+    channel: str | None = None
+    thread_ts: str | None = None  # a thread the bot answers in: its earlier turns are the conversation
+    earlier: tuple[Turn, ...] = ()  # the conversation when it starts outside a thread ("Ask about this")
+    scope: tuple[str, ...] = ()  # paper ids the question is about
 
 
-def _task(progress: Progress, status: str, **extra) -> dict:
-    return {"type": "task_update", "id": progress.step, "title": progress.title[:256], "status": status, **extra}
+def too_long(deps: Deps, question: str) -> Message | None:
+    """The limit message for a question over the one length limit; None when it is within it."""
+    limit = deps.settings.max_question_chars
+    return too_long_message(limit) if len(question) > limit else None
 
 
-def _sources(answer: Answer) -> dict:
-    """The cited papers, for the last step's card: links where the corpus has them, else their titles."""
-    links = [{"type": "url", "url": url, "text": escape(c.title)[:256]}
-             for c in answer.citations if (url := safe_url(c.url))]
-    if links:
-        return {"sources": links}
-    titles = "; ".join(dict.fromkeys(escape(c.title) for c in answer.citations))
-    return {"output": f"Quoted from {titles}"[:256]} if titles else {}
+def reply_to_question(deps: Deps, asked: Asked, reply: Reply) -> Answer | None:
+    """Answer ``asked`` through ``reply``; a refusal or an apology instead when there is no answer.
 
-
-class _ProgressCards:
-    """Answering's steps as task cards on a streamed message: the only thing streamed.
-
-    The answer itself goes out once, as the final blocks, after its claims were checked; a
-    language model's unchecked text never reaches Slack.
+    The answer is logged before it is sent (the reply carries its log id) and forgotten again if it
+    never reached Slack, so a redelivery answers it (see bot/state/once.py).
     """
-
-    def __init__(self, streamer):
-        self.streamer = streamer
-        self.current: Progress | None = None
-
-    def show(self, progress: Progress) -> None:
-        chunks = [_task(self.current, "complete")] if self.current else []
-        try:
-            self.streamer.append(chunks=[*chunks, _task(progress, "in_progress")])
-        except SlackApiError as exc:  # progress is a courtesy: the answer still comes
-            log.warning("could not show progress (%s)", exc.response.get("error"))
-            return
-        self.current = progress
-
-    def finish(self, answer: Answer | None, blocks: list[dict]) -> None:
-        """Close the last card (with the sources, or as failed) and put ``blocks`` below the cards."""
-        chunks = []
-        if self.current:
-            extra = _sources(answer) if answer else {}
-            chunks = [_task(self.current, "complete" if answer else "error", **extra)]
-        self.streamer.stop(chunks=chunks, blocks=blocks)
-
-
-def _stream(deps: Deps, cards: _ProgressCards, question: str, history) -> Answer:
-    """Show each step of answering on the cards; the verified Answer comes back."""
-    for item in deps.library.ask_stream(question, history):
-        if isinstance(item, Answer):
-            return item
-        cards.show(item)
-    raise RuntimeError("the answer stream ended without an answer")
-
-
-def _deliver(client: WebClient, cards: _ProgressCards, channel: str, thread_ts: str, answer: Answer | None,
-             message: tuple[str, list[dict]]) -> None:
-    """End the streamed message with the final blocks; if Slack lost the stream, replace or post it."""
-    text, blocks = message
-    try:
-        cards.finish(answer, blocks)
-    except SlackApiError as exc:
-        log.warning("chat.stopStream failed (%s); sending the answer another way", exc.response.get("error"))
-        if cards.streamer.ts:
-            client.chat_update(channel=channel, ts=cards.streamer.ts, text=text, blocks=blocks)
-        else:
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
-
-
-def answer_in_thread(deps: Deps, client: WebClient, *, channel: str, thread_ts: str, question: str,
-                     team_id: str | None = None, user_id: str | None = None) -> Answer | None:
-    """Answer ``question`` in the thread, with sources and feedback buttons; apologise on failure.
-
-    With a language model, the steps stream in as task cards (chat.startStream/appendStream) and
-    the verified answer ends the same message (chat.stopStream); the offline answerer posts it at once.
-    """
-    from ...retrieval.answering.pipeline import QuestionError  # the only answering error users should see verbatim
-
-    limit = deps.settings.slack.max_question_chars
-    if len(question) > limit:
-        _post(client, channel, thread_ts, too_long_message(limit))
+    limit_message = too_long(deps, asked.text)
+    if limit_message is not None:
+        reply.send(limit_message)
         return None
-    history = deps.state.thread_history(channel, thread_ts)
-    cards = None
     try:
-        if deps.settings.answerer_name != "local":
-            cards = _ProgressCards(client.chat_stream(channel=channel, thread_ts=thread_ts,
-                                                      recipient_team_id=team_id, recipient_user_id=user_id))
-            answer = _stream(deps, cards, question, history)
-        else:
-            answer = deps.library.ask(question, history)
-    except QuestionError as exc:
-        message = (str(exc), [{"type": "section", "text": {"type": "plain_text", "text": str(exc)}}])
-        _end(client, cards, channel, thread_ts, message)
+        answer = _answer(deps, asked, reply)
+    except QuestionError as exc:  # its message is meant for the asker
+        reply.send(reply.refusal(str(exc)))
         return None
     except Exception:
-        log.exception("answering failed in %s/%s", channel, thread_ts)
-        _end(client, cards, channel, thread_ts, apology_message())
+        log.exception("answering failed in %s/%s", asked.channel, asked.thread_ts)
+        reply.send(reply.apology())
         return None
     question_id = deps.state.record_question(
-        question, channel=channel, thread_ts=thread_ts, answer=answer.answer,
+        asked.text, channel=asked.channel, thread_ts=asked.thread_ts, answer=answer.answer,
         paper_ids=answer.paper_ids, abstained=answer.abstained)
-    message = answer_message(answer, feedback_value=str(question_id))
     try:
-        if cards is not None:
-            _deliver(client, cards, channel, thread_ts, answer, message)
-        else:
-            _post(client, channel, thread_ts, message)
+        reply.send(reply.answer(answer, question_id), answer)
     except UNDELIVERED:
-        deps.state.forget_question(question_id)  # never reached the thread: not answered (see bot/state/once.py)
+        deps.state.forget_question(question_id)  # never reached Slack: not answered
         raise
     return answer
 
 
-def _end(client: WebClient, cards: _ProgressCards | None, channel: str, thread_ts: str,
-         message: tuple[str, list[dict]]) -> None:
-    """A reply that is not an answer: it ends the streamed message if one was started, else is posted."""
-    if cards is not None and cards.streamer.ts:
-        _deliver(client, cards, channel, thread_ts, None, message)
-    else:
-        _post(client, channel, thread_ts, message)
+def _history(deps: Deps, asked: Asked) -> list[Turn]:
+    if asked.channel and asked.thread_ts:
+        return deps.state.thread_history(asked.channel, asked.thread_ts)
+    return list(asked.earlier)
+
+
+def _answer(deps: Deps, asked: Asked, reply: Reply) -> Answer:
+    history: Sequence[Turn] = _history(deps, asked)
+    cards = reply.progress_cards() if deps.settings.answerer_name != "local" else None
+    if cards is None:
+        return deps.library.ask(asked.text, history, asked.scope)
+    for item in deps.library.ask_stream(asked.text, history, asked.scope):
+        if isinstance(item, Answer):
+            return item
+        cards.show(item)
+    raise RuntimeError("the answer stream ended without an answer")
