@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from slack_bolt import App
 
 from .listeners import (add_paper, arxiv_papers, assistant, commands, events, feedback, home, paper_edit,
@@ -11,8 +13,12 @@ from .deps import Deps
 from .slack_client import bot_token, configure_web_client
 from ..config import Settings
 
+if TYPE_CHECKING:
+    from ..retrieval.library import Library
+    from .state.store import State
 
-def build_app(settings: Settings, library, state, *, check_token: bool = True) -> App:
+
+def build_app(settings: Settings, library: Library, state: State, *, check_token: bool = True) -> App:
     """The app with every surface registered; ``check_token=False`` when the caller has just
     asked Slack about the token itself (`paperbot serve` does, before loading the index)."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None

@@ -14,8 +14,15 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ..config import Settings
 from .types import Answer, Paper, Progress, Turn
+
+if TYPE_CHECKING:  # what callers of the library name in their own annotations
+    from .corpus.arxiv import ArxivClient
+
+__all__ = ["ArxivClient", "Library"]
 
 log = logging.getLogger(__name__)
 

@@ -230,7 +230,10 @@ def paper_app(shipped_library, tmp_path):
 
     state = State(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     app = App(signing_secret=SIGNING_SECRET, client=WebClient(token="xoxb-test", base_url=slack_base + "api/"))
-    deps = SimpleNamespace(settings=settings, library=library, state=state)
+    from paperbot.bot.deps import Deps
+    from paperbot.retrieval.corpus.arxiv import ArxivClient
+
+    deps = Deps(settings=settings, library=library, state=state, arxiv=ArxivClient.from_settings(settings))
     for module in (commands, add_paper, home):
         module.register(app, deps)
     url, app_server = serve_bolt_app(app, settings)

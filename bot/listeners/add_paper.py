@@ -18,12 +18,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 from urllib.parse import urlparse
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from ..deps import Deps
 from ..replies.announce import announce
 from ..replies.failures import apology, apologising
 from ..blocks.paper_blocks import ASK_USAGE, usage
@@ -112,7 +112,7 @@ def validation_errors(submission: Submission, title_taken: Callable[[str], bool]
 
 
 class AddPaper:
-    def __init__(self, deps: Any):
+    def __init__(self, deps: Deps):
         self.deps = deps
 
     def ack_submission(self, ack: Ack, view: dict) -> None:
@@ -167,6 +167,6 @@ class AddPaper:
         announce(client, channel=channel, user=user["id"], text=text, blocks=blocks)
 
 
-def register(app: App, deps: Any) -> None:
+def register(app: App, deps: Deps) -> None:
     add_paper = AddPaper(deps)
     app.view(VIEW_ID)(ack=add_paper.ack_submission, lazy=[add_paper.index_submission])

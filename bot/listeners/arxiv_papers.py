@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from ..deps import Deps
 from ..replies.announce import announce
 from ..replies.failures import apology, apologising
 from ..blocks.paper_blocks import added_message, paper_card
@@ -42,7 +42,7 @@ def already_in(paper) -> tuple[str, list[dict]]:
 
 
 class ArxivPapers:
-    def __init__(self, deps: Any):
+    def __init__(self, deps: Deps):
         self.deps = deps
 
     def _add(self, arxiv_id: ArxivId, adder: str) -> ArxivAdd:
@@ -120,6 +120,6 @@ def _ack_only(ack: Ack) -> None:
     ack()
 
 
-def register(app: App, deps: Any) -> None:
+def register(app: App, deps: Deps) -> None:
     papers = ArxivPapers(deps)
     app.action(ADD_FROM_ARXIV)(ack=_ack_only, lazy=[papers.add_from_button])

@@ -14,12 +14,13 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Literal
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from ..deps import Deps
 from ..blocks import paper_blocks as blocks_for
 from .arxiv_papers import NOT_AN_ID, ArxivPapers
 from ..weekly_digest import DigestLedger, build_digest
@@ -79,7 +80,7 @@ def user_name(body: dict) -> str:
 
 
 class PaperCommands:
-    def __init__(self, deps: Any):
+    def __init__(self, deps: Deps):
         self.deps = deps
         self.shared_replies = SharedReplies(deps.state.engine)
         self.digest_ledger = DigestLedger(deps.state.engine)
@@ -272,7 +273,7 @@ def _ack_only(ack: Ack) -> None:
     ack()
 
 
-def register(app: App, deps: Any) -> None:
+def register(app: App, deps: Deps) -> None:
     commands = PaperCommands(deps)
     app.command(COMMAND)(ack=commands.ack_command, lazy=[commands.run_command])
     app.action(SHOW_SUMMARY)(ack=_ack_only, lazy=[commands.show_summary])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from ..deps import Deps
 from ..blocks.paper_blocks import ASK_USAGE, LOOKUP_USAGE, usage
 from ..blocks.slack_text import escape, link
 from ...retrieval.answering.tldr import tldr
@@ -50,7 +50,7 @@ def _section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
 
 
-def register(app: App, deps: Any) -> None:
+def register(app: App, deps: Deps) -> None:
     # The Messages tab opening is the agent conversation's start (bot.listeners.assistant).
     @app.event("app_home_opened", matchers=[lambda event: event.get("tab", "home") == "home"])
     def publish_home(event: dict, client: WebClient) -> None:

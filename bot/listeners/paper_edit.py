@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from .add_paper import AUTHORS, MAX_SUMMARY_CHARS, PRESENTER, SUMMARY, TITLE, input_field
+from ..deps import Deps
 from ..replies.failures import apology, apologising
 from ..blocks.paper_blocks import EDIT_PAPER, paper_card
 from ..replies.private_replies import tell
@@ -75,7 +75,7 @@ def _values(view: dict) -> dict[str, str | None]:
 
 
 class PaperEdits:
-    def __init__(self, deps: Any):
+    def __init__(self, deps: Deps):
         self.deps = deps
 
     def open_form(self, ack: Ack, body: dict, client: WebClient) -> None:
@@ -139,7 +139,7 @@ class PaperEdits:
                 *paper_card(saved)])
 
 
-def register(app: App, deps: Any) -> None:
+def register(app: App, deps: Deps) -> None:
     edits = PaperEdits(deps)
     app.action(EDIT_PAPER)(edits.open_form)  # views.open needs the trigger within 3 s
     app.view(EDIT_VIEW)(ack=edits.ack_submission, lazy=[edits.save])

@@ -16,12 +16,12 @@ import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import httpx
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from ..deps import Deps
 from ..replies.announce import announce
 from ..replies.failures import apology, apologising
 from ..state.once import handle_once, message_key
@@ -61,7 +61,7 @@ def wants_pdf_added(event: dict) -> bool:
 
 
 class SharedPdfs:
-    def __init__(self, deps: Any):
+    def __init__(self, deps: Deps):
         self.deps = deps
         ingest = deps.settings.ingest
         self.limits = InputLimits(max_file_bytes=int(ingest.max_file_mb * 1_000_000),
@@ -174,7 +174,7 @@ def _external_id(shortcut: dict) -> str:
     return f"paper-add-pdf-{shortcut['trigger_id']}"[:255]
 
 
-def register(app: App, deps: Any) -> None:
+def register(app: App, deps: Deps) -> None:
     pdfs = SharedPdfs(deps)
     # Registered before the question listeners: Bolt runs the first listener that matches.
     app.event("app_mention", matchers=[lambda event: wants_pdf_added(event)])(pdfs.on_mention)

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ...retrieval.library import Library
+    from ..state.store import State
 
 # A user, a user group or a broadcast (<!here>, <!channel>, <!everyone>) mentioned in message text.
 _MENTION = re.compile(r"<@(?P<user>[A-Z0-9]+)(?:\|[^>]*)?>|<!(?:subteam\^[A-Z0-9]+|here|channel|everyone)(?:\|[^>]*)?>")
@@ -39,8 +43,8 @@ class ThreadPolicy:
     """Decides whether an unmentioned message in a channel thread gets an answer."""
 
     mode: str  # "asker" | "anyone" | "mentions"
-    state: Any  # is_bot_thread, is_asker
-    library: Any  # is_question_for_bot
+    state: State  # is_bot_thread, is_asker
+    library: Library  # is_question_for_bot
 
     def answers(self, *, channel: str, thread_ts: str, user: str | None, text: str, bot_user_id: str | None) -> bool:
         if self.mode == "mentions" or not user:

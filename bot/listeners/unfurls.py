@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from .arxiv_papers import ADD_FROM_ARXIV
+from ..deps import Deps
 from ..blocks.paper_blocks import ASK_ABOUT, context_block, section
 from ..blocks.slack_text import escape, link
 from ...retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
@@ -54,7 +54,7 @@ def unknown_unfurl(arxiv_id: ArxivId, url: str, title: str | None, authors: tupl
 
 
 class Unfurls:
-    def __init__(self, deps: Any):
+    def __init__(self, deps: Deps):
         self.deps = deps
 
     def unfurl(self, event: dict, client: WebClient) -> None:
@@ -83,7 +83,7 @@ class Unfurls:
         return unknown_unfurl(arxiv_id, url, entry.title, entry.authors)
 
 
-def register(app: App, deps: Any) -> None:
+def register(app: App, deps: Deps) -> None:
     unfurls = Unfurls(deps)
 
     @app.event("link_shared")

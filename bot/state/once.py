@@ -21,10 +21,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from slack_bolt import BoltResponse
 from slack_sdk.errors import SlackClientError
+
+if TYPE_CHECKING:
+    from .store import State
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +74,7 @@ def interaction_key(body: dict) -> str | None:
     return f"{kind}:sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def handle_once(state: Any, key: str, handle: Callable[[], object]) -> bool:
+def handle_once(state: State, key: str, handle: Callable[[], object]) -> bool:
     """Run ``handle`` if this replica is the first to claim ``key``; True when it ran and was delivered."""
     if not state.claim(key):
         log.info("%s was already handled (a retry, or another replica)", key)
@@ -86,7 +89,7 @@ def handle_once(state: Any, key: str, handle: Callable[[], object]) -> bool:
     return True
 
 
-def claim_deliveries(state: Any):
+def claim_deliveries(state: State) -> Callable[..., BoltResponse | None]:
     """Bolt middleware: a command, click, submission or event delivered twice (to any replica) runs once.
 
     Messages pass through: their listeners claim the message they decide to answer, and release
