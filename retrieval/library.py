@@ -100,8 +100,13 @@ class Library:
 
     @property
     def decides_near_misses(self) -> bool:
-        """Whether the fitted near-miss model decides; an LLM answerer judges its passages itself."""
-        return self.answerer.name == "local"
+        """Whether the fitted near-miss model decides; an answerer that judges its passages itself says so."""
+        return not self.answerer.judges_near_misses
+
+    @property
+    def streams_progress(self) -> bool:
+        """Whether answering takes long enough (a language model) that its steps are worth showing."""
+        return self.answerer.streams_progress
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -85,7 +85,7 @@ def _history(deps: Deps, asked: Asked) -> list[Turn]:
 
 def _answer(deps: Deps, asked: Asked, reply: Reply) -> Answer:
     history: Sequence[Turn] = _history(deps, asked)
-    cards = reply.progress_cards() if deps.settings.answerer_name != "local" else None
+    cards = reply.progress_cards() if deps.library.streams_progress else None
     if cards is None:
         return deps.library.ask(asked.text, history, asked.scope)
     for item in deps.library.ask_stream(asked.text, history, asked.scope):

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ...prompts import is_cannot_answer
 from ..errors import QuestionError
@@ -400,8 +400,8 @@ def _one_answer(library: "Library", question: str, history: Sequence[Turn],
     if answer is None:
         papers = library.searcher.papers
         answerer = library.answerer
-        if isinstance(answerer, ClaimChecker):
-            answer = yield from _model_answer(answerer, question, prepared, history, papers,
+        if answerer.checks_claims:
+            answer = yield from _model_answer(cast(ClaimChecker, answerer), question, prepared, history, papers,
                                               library.settings.llm.deadline)
         else:  # the answerer quotes the summaries word for word: nothing to check
             try:

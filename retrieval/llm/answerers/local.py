@@ -31,6 +31,9 @@ def _lexical(question_words: set[str], sentence: str) -> float:
 
 class LocalAnswerer:
     name = "local"
+    streams_progress = False  # answers in milliseconds
+    checks_claims = False  # quotes the summaries word for word
+    judges_near_misses = False  # the fitted near-miss decision judges for it
 
     def __init__(self, settings=None):
         self.settings = settings
