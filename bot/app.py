@@ -35,9 +35,7 @@ def build_app(settings: Settings, library: Library, state: State, *, check_token
     configure_web_client(app.client, settings)
     if token and check_token:
         app.client.auth_test()  # a revoked or wrong token stops the start here, not at the first event
-    from ..retrieval.corpus.arxiv import ArxivClient
-
-    deps = Deps(settings=settings, library=library, state=state, arxiv=ArxivClient.from_settings(settings))
+    deps = Deps(settings=settings, library=library, state=state, arxiv=library.arxiv_client(settings))
     app.use(claim_deliveries(state))  # commands, clicks, forms and events run once across replicas
     # shared_pdfs before events: "@paperbot add this" on a PDF is not a question.
     for surface in (shared_pdfs, assistant, events, feedback, commands, add_paper, paper_edit, arxiv_papers, unfurls, home):

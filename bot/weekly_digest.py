@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -24,7 +24,10 @@ from ..config import Settings
 from ..config.settings import DigestSettings
 from .blocks.digest_blocks import digest_message
 from .state.schema import digest_featured, digest_posts
-from ..retrieval.answering.digest import Digest, DigestPeriod
+from ..retrieval.library import digest_period
+
+if TYPE_CHECKING:
+    from ..retrieval.library import Digest
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +138,7 @@ def post_digest(
 ) -> PostOutcome:
     """Post this period's digest to the digest channel, at most once per period."""
     channel = settings.digest.channel
-    period = DigestPeriod.of(now, ZoneInfo(settings.digest.timezone))
+    period = digest_period(now, ZoneInfo(settings.digest.timezone))
     if not channel:
         return PostOutcome("no_channel", period.key)
     if not ledger.claim(period.key, now):

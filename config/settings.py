@@ -65,6 +65,11 @@ class RetrievalSettings(_Section):
     )
 
 
+# The settings that set the input limits, named in messages about a file or summary that is too large.
+FILE_SETTING = "PAPERBOT_INGEST__MAX_FILE_MB"
+PAPER_SETTING = "PAPERBOT_INGEST__MAX_PAPER_CHARS"
+
+
 class IngestSettings(_Section):
     max_file_mb: float = Field(
         5.0, gt=0, le=100_000,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from itertools import zip_longest
-
-from ...retrieval.answering.digest import Digest, DigestPaper
+from typing import TYPE_CHECKING
 
 from .slack_text import escape, link
+
+if TYPE_CHECKING:
+    from ...retrieval.library import Digest, DigestPaper
 
 MAX_NEW_PAPERS_SHOWN = 10  # a first import adds dozens at once: show a few, count the rest
 

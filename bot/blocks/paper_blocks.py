@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...retrieval.questions.lookup import LookupHit
-from ...retrieval.answering.tldr import tldr
+from typing import TYPE_CHECKING
+
+from ...retrieval.library import tldr
 from ...retrieval.types import Paper
+
+if TYPE_CHECKING:
+    from ...retrieval.library import LookupHit
 
 from .slack_text import escape, link
 

@@ -81,11 +81,10 @@ def find(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool) 
 
     Exits 1 when nothing matches, 2 when the query has nothing to look up (empty, or only markup).
     """
-    from ...retrieval.questions.lookup import lookup_words
-    from ...retrieval.questions.question_text import clean_question
+    from ...retrieval.library import has_lookup_words
 
     text = " ".join(query)
-    if not lookup_words(clean_question(text)):
+    if not has_lookup_words(text):
         click.echo("Error: nothing to look up: give a title, author, presenter or topic.", err=True)
         ctx.exit(NOTHING_TO_LOOK_UP)
     hits = _library(ctx).lookup(text, limit=limit)

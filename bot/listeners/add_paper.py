@@ -29,9 +29,8 @@ from ..replies.failures import apology, apologising
 from ..blocks.paper_blocks import ASK_USAGE, usage
 from ..replies.private_replies import tell
 from ..blocks.slack_text import escape, link
-from ...retrieval.corpus.loaders import paper_from_text
-from ...retrieval.answering.tldr import tldr
-from ...retrieval.corpus.writer_lock import IndexBusy
+from ...retrieval.errors import DuplicatePaperError, IndexBusy
+from ...retrieval.library import paper_from_text, tldr
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +142,6 @@ class AddPaper:
                           "Please try `/paper add` again in a minute.")
 
     def _index(self, submission: Submission, user: dict, channel: str | None, client: WebClient) -> None:
-        from ...retrieval.corpus.ingest import DuplicatePaperError
-
         adder = user.get("name") or user.get("username") or "someone"
         paper = paper_from_text(
             submission.summary, title=submission.title, source=SOURCE, authors=submission.authors,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -21,9 +22,11 @@ from ..blocks.paper_blocks import added_message, paper_card
 from .paper_edit import edit_view, notice_view, working_view
 from ..replies.private_replies import tell
 from ..blocks.slack_text import escape
-from ...retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
-from ...retrieval.corpus.arxiv_add import ArxivAdd, add_from_arxiv
-from ...retrieval.corpus.writer_lock import IndexBusy
+from ...retrieval.errors import ArxivError, IndexBusy
+from ...retrieval.types import ArxivId, parse_arxiv_id
+
+if TYPE_CHECKING:
+    from ...retrieval.library import ArxivAdd
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,8 @@ class ArxivPapers:
         self.deps = deps
 
     def _add(self, arxiv_id: ArxivId, adder: str) -> ArxivAdd:
-        return add_from_arxiv(self.deps.library, self.deps.arxiv, arxiv_id, added_by=adder,
-                              wait_s=self.deps.settings.slack.add_paper_wait_s)
+        return self.deps.library.add_from_arxiv(self.deps.arxiv, arxiv_id, added_by=adder,
+                                                wait_s=self.deps.settings.slack.add_paper_wait_s)
 
     # -- /paper add <id> (commands.py hands these the command) ---------------------------------
 

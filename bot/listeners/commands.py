@@ -30,9 +30,8 @@ from ..blocks.paper_blocks import ASK_ABOUT, SHARE_PAPER, SHARE_REPLY, SHOW_SUMM
 from ..replies.private_replies import tell
 from ..state.shared_replies import SharedReplies
 from ..blocks.slack_text import escape
-from ...retrieval.corpus.arxiv import parse_arxiv_id
-from ...retrieval.answering.tldr import tldr
-from ...retrieval.types import Turn
+from ...retrieval.library import tldr
+from ...retrieval.types import Turn, parse_arxiv_id
 from ..replies.ephemeral import EphemeralReply, PrivateReply
 from ..replies.questions import Asked, reply_to_question, too_long
 

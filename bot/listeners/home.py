@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from ..deps import Deps
 from ..blocks.paper_blocks import ASK_USAGE, LOOKUP_USAGE, usage
 from ..blocks.slack_text import escape, link
-from ...retrieval.answering.tldr import tldr
+from ...retrieval.library import tldr
 from ...retrieval.types import Paper
 
 LATEST_SHOWN = 8

@@ -22,9 +22,9 @@ from ..replies.failures import apology, apologising
 from ..blocks.paper_blocks import EDIT_PAPER, paper_card
 from ..replies.private_replies import tell
 from ..blocks.slack_text import escape
-from ...retrieval.corpus.loaders.common import split_authors
+from ...retrieval.errors import IndexBusy
+from ...retrieval.library import split_authors
 from ...retrieval.types import Paper, paper_id_for
-from ...retrieval.corpus.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ message's thread) has an "Edit" button; the shortcut opens the paper's form at o
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from dataclasses import replace
@@ -31,11 +30,9 @@ from ..replies.private_replies import tell
 from ..replies.questions import question_text
 from ..slack_client import bot_token
 from ..blocks.slack_text import escape
-from ...retrieval.corpus.loaders import CorpusFormatError, InputLimits
-from ...retrieval.corpus.loaders.limits import FILE_SETTING
-from ...retrieval.corpus.loaders.pdf_file import paper_from_pdf
+from ...config.settings import FILE_SETTING
+from ...retrieval.errors import CorpusFormatError, DuplicatePaperError, IndexBusy
 from ...retrieval.types import Paper, paper_id_for
-from ...retrieval.corpus.writer_lock import IndexBusy
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +61,12 @@ class SharedPdfs:
     def __init__(self, deps: Deps):
         self.deps = deps
         ingest = deps.settings.ingest
-        self.limits = InputLimits(max_file_bytes=int(ingest.max_file_mb * 1_000_000),
-                                  max_paper_chars=ingest.max_paper_chars)
+        self.max_file_bytes, self.max_paper_chars = int(ingest.max_file_mb * 1_000_000), ingest.max_paper_chars
 
     # -- download, read, add ------------------------------------------------------------------
 
     def _download(self, file: dict) -> bytes:
-        name, limit = file.get("name") or "the file", self.limits.max_file_bytes
+        name, limit = file.get("name") or "the file", self.max_file_bytes
         if file.get("size") and file["size"] > limit:
             raise NotAdded(self._too_large(name, file["size"]))
         url = file.get("url_private_download") or file.get("url_private")
@@ -91,16 +87,15 @@ class SharedPdfs:
     def _too_large(self, name: str, size: int, *, more: bool = False) -> str:
         amount = f"more than {size / 1e6:.1f}" if more else f"{size / 1e6:.1f}"
         return (f"“{escape(name)}” is too large to add ({amount} MB; the limit is "
-                f"{self.limits.max_file_bytes / 1e6:g} MB, set by {FILE_SETTING}).")
+                f"{self.max_file_bytes / 1e6:g} MB, set by {FILE_SETTING}).")
 
     def add(self, file: dict, added_by: str, url: str | None) -> Paper:
         """The shared PDF as a paper in our papers (NotAdded says why not)."""
-        from ...retrieval.corpus.ingest import DuplicatePaperError
-
         data = self._download(file)
         name = Path(file.get("name") or "shared.pdf").name
         try:
-            read = paper_from_pdf(io.BytesIO(data), Path(name), self.limits)
+            read = self.deps.library.paper_from_pdf(data, name, max_file_bytes=self.max_file_bytes,
+                                                    max_paper_chars=self.max_paper_chars)
         except CorpusFormatError as exc:
             raise NotAdded(f"I couldn't read “{escape(name)}”: {escape(exc.reason)}") from None
         paper = replace(read, id=paper_id_for(SOURCE, read.title), source=SOURCE, path=None, line=None, url=url,

@@ -17,8 +17,8 @@ from .arxiv_papers import ADD_FROM_ARXIV
 from ..deps import Deps
 from ..blocks.paper_blocks import ASK_ABOUT, context_block, section
 from ..blocks.slack_text import escape, link
-from ...retrieval.corpus.arxiv import ArxivError, ArxivId, parse_arxiv_id
-from ...retrieval.types import Paper
+from ...retrieval.errors import ArxivError
+from ...retrieval.types import ArxivId, Paper, parse_arxiv_id
 
 log = logging.getLogger(__name__)
 MAX_LINKS = 5  # unfurled per message: a reading list pasted at once is not fetched from arXiv whole

@@ -64,7 +64,7 @@ def explain(exc: BaseException, settings: Settings) -> str:
 
 def _explain(exc: BaseException, settings: Settings) -> str:
     from .server import TokenError
-    from ...retrieval.index.store import StoreError
+    from ...retrieval.errors import StoreError
 
     if isinstance(exc, (TokenError, StoreError)):
         return str(exc)  # these already name the setting (SLACK_BOT_TOKEN, PAPERBOT_CHROMA__HOST …)
@@ -97,7 +97,7 @@ def _database(exc: SQLAlchemyError, settings: Settings) -> str:
 
 
 def _os_error(exc: OSError, settings: Settings) -> str:
-    from ...retrieval.corpus.data_dir import describe
+    from ...retrieval.library import describe_os_error
 
     if exc.errno == errno.EADDRINUSE:
         return f"port {settings.port} is already in use: set PAPERBOT_PORT to a free one"
@@ -105,7 +105,7 @@ def _os_error(exc: OSError, settings: Settings) -> str:
         return f"cannot listen on that address ({exc.strerror}): check --host"
     where = f" {exc.filename}" if exc.filename else ""
     verb = "write" if exc.errno in _UNWRITABLE else "use"
-    return (f"cannot {verb}{where}: {describe(exc)}; make it writable, or point PAPERBOT_DATA_DIR at a "
+    return (f"cannot {verb}{where}: {describe_os_error(exc)}; make it writable, or point PAPERBOT_DATA_DIR at a "
             "directory that is")
 
 
