@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STALE_CLAIM = timedelta(minutes=15)  # a claim never completed (the poster died) may be taken over
 
-def _aware(moment: datetime | None) -> datetime | None:
+def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything stored here is UTC.
-    return moment.replace(tzinfo=timezone.utc) if moment and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 class DigestLedger:
@@ -80,8 +80,9 @@ class DigestLedger:
 
     def last_posted_at(self) -> datetime | None:
         with self.engine.connect() as conn:
-            return _aware(conn.execute(select(digest_posts.c.posted_at).order_by(digest_posts.c.posted_at.desc())
-                                       .where(digest_posts.c.posted_at.is_not(None)).limit(1)).scalar())
+            posted = conn.execute(select(digest_posts.c.posted_at).order_by(digest_posts.c.posted_at.desc())
+                                  .where(digest_posts.c.posted_at.is_not(None)).limit(1)).scalar()
+            return _aware(posted) if posted else None
 
     def posts(self) -> list[tuple[str, str | None]]:
         with self.engine.connect() as conn:

@@ -186,13 +186,13 @@ class Library:
             lock.release()
 
     def _unwritable(self, error: OSError):
-        from .corpus.data_dir import describe, unwritable_reason, write_refused
+        from .corpus.data_dir import Unwritable, describe, unwritable_reason, write_refused
         from .index.store import DataDirectoryError
 
         reason = unwritable_reason(self.settings.chroma_path)
         if reason is not None:  # said of the index itself, as a write to it would say it
             return DataDirectoryError(write_refused(self.settings.chroma_path, reason))
-        return DataDirectoryError(write_refused(self.settings.data_dir, describe(error)))
+        return DataDirectoryError(write_refused(self.settings.data_dir, Unwritable(describe(error), "make it writable")))
 
     # -- corpus ------------------------------------------------------------------------------
 

@@ -49,8 +49,8 @@ def help_message(note: str | None = None) -> tuple[str, list[dict]]:
 
 def lookup_message(query: str, hits: Sequence[LookupHit]) -> tuple[str, list[dict]]:
     if not hits:
-        _, blocks = help_message(f"No paper matches “{query}”.")
-        return f"No paper matches “{escape(query)}”", blocks
+        _, help_blocks = help_message(f"No paper matches “{query}”.")
+        return f"No paper matches “{escape(query)}”", help_blocks
     blocks: list[dict] = [context_block(f"{len(hits)} match{'es' if len(hits) != 1 else ''} for “{escape(query)}”")]
     for hit in hits:
         blocks += paper_card(hit.paper, matched_on=hit.matched_on)

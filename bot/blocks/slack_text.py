@@ -19,6 +19,7 @@ def safe_url(url: str | None) -> str | None:
 
 def link(url: str | None, label: str) -> str:
     """A mrkdwn link to an http(s) URL; the bare (escaped) label when the URL is not one."""
-    if safe_url(url):
-        return f"<{url.replace('&', '&amp;')}|{escape(label)}>"
+    safe = safe_url(url)
+    if safe:
+        return f"<{safe.replace('&', '&amp;')}|{escape(label)}>"
     return escape(label)

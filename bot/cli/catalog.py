@@ -34,12 +34,17 @@ def _date_cell(paper: Paper) -> str:
 
 def newest_first(papers: list[Paper]) -> list[Paper]:
     """By date, newest first (undated last), then by title."""
-    undated, dated = [], []
+    undated: list[Paper] = []
+    dated: list[tuple[datetime, Paper]] = []
     for paper in papers:
-        (dated if shown_date(paper) else undated).append(paper)
-    dated.sort(key=lambda p: p.title.casefold())
-    dated.sort(key=shown_date, reverse=True)  # stable: titles stay in order within a date
-    return dated + sorted(undated, key=lambda p: p.title.casefold())
+        when = shown_date(paper)
+        if when:
+            dated.append((when, paper))
+        else:
+            undated.append(paper)
+    dated.sort(key=lambda pair: pair[1].title.casefold())
+    dated.sort(key=lambda pair: pair[0], reverse=True)  # stable: titles stay in order within a date
+    return [paper for _, paper in dated] + sorted(undated, key=lambda p: p.title.casefold())
 
 
 def _record(paper: Paper) -> dict:

@@ -155,7 +155,7 @@ class AddPaper:
             tell(client, user=user["id"], channel=channel, text=f"“{escape(paper.title)}” is already in the library.")
             return
         text = f"{escape(adder)} added “{escape(paper.title)}” to the library"
-        blocks = [
+        blocks: list[dict] = [
             {"type": "section", "text": {"type": "mrkdwn", "text": (
                 f"{escape(adder)} added *{link(paper.url, paper.title)}* to the library\n{escape(tldr(paper))}")[:3000]}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": (

@@ -60,6 +60,8 @@ class ArxivPapers:
 
     def add_from_command(self, command: dict, client: WebClient, adder: str) -> None:
         arxiv_id = parse_arxiv_id(command.get("text", "").split(None, 1)[1])
+        if arxiv_id is None:  # the ack checked it: not reached
+            raise ValueError("`/paper add` was not given an arXiv id")
         channel, user = command.get("channel_id"), command["user_id"]
         external_id = _external_id(command["trigger_id"])
         try:
@@ -92,6 +94,8 @@ class ArxivPapers:
     def _add_clicked(self, body: dict, client: WebClient, user: str, channel: str | None) -> None:
         value = json.loads(body["actions"][0]["value"])
         arxiv_id = parse_arxiv_id(value["id"])
+        if arxiv_id is None:  # the button carries the id the unfurl parsed: not reached
+            raise ValueError(f"not an arXiv id: {value['id']!r}")
         adder = body["user"].get("name") or body["user"].get("username") or "someone"
         try:
             result = self._add(arxiv_id, adder)

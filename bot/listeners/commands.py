@@ -66,7 +66,7 @@ def parse(text: str) -> Invocation:
     if word == "add":
         return Invocation("add", rest)  # alone: the form; with an arXiv id or link: that paper
     if word == "digest" and not rest:
-        return Invocation(word)
+        return Invocation("digest")
     if word.startswith(("-", "/")):
         return Invocation("help", note=f"Unknown option {first}.")
     return Invocation("lookup", text)

@@ -17,7 +17,8 @@ LATEST_SHOWN = 8
 
 def home_view(papers: list[Paper]) -> dict:
     # Additions are the papers that came after the library was set up: the first ingest's have no `added`.
-    latest = sorted((p for p in papers if p.added), key=lambda p: p.added, reverse=True)[:LATEST_SHOWN]
+    newest = sorted(((p.added, p) for p in papers if p.added), key=lambda pair: pair[0], reverse=True)
+    latest = [paper for _, paper in newest[:LATEST_SHOWN]]
     sources = len({p.source for p in papers})
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "paperbot: your reading group's papers"}},

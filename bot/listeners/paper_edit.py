@@ -10,6 +10,7 @@ Slack's trigger to open a form lasts 3 seconds, the fetch may take longer.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 import logging
 from dataclasses import replace
 
@@ -42,7 +43,7 @@ def working_view(external_id: str, text: str) -> dict:
                   external_id=external_id)
 
 
-def notice_view(text: str, blocks: list[dict] = ()) -> dict:
+def notice_view(text: str, blocks: Sequence[dict] = ()) -> dict:
     """The form replaced by a message: the paper was already in, or could not be added."""
     return _modal("Add a paper", [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}, *blocks])
 

@@ -123,7 +123,10 @@ class SharedPdfs:
 
         with apologising(reply, apology("add that PDF", "Please try again in a minute.")):
             try:
-                paper = self.add(pdf_of(event), event.get("user") or "someone", None)
+                file = pdf_of(event)
+                if file is None:  # the listener's matcher saw one: not reached
+                    return
+                paper = self.add(file, event.get("user") or "someone", None)
             except NotAdded as why:
                 reply(str(why))
                 return

@@ -19,7 +19,7 @@ from ...retrieval.types import Answer, Turn
 from ..blocks.answers import too_long_message
 from ..deps import Deps
 from ..state.once import UNDELIVERED
-from .reply import Message, Reply
+from .reply import Reply
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -41,7 +41,7 @@ class Asked:
     scope: tuple[str, ...] = ()  # paper ids the question is about
 
 
-def too_long(deps: Deps, question: str) -> Message | None:
+def too_long(deps: Deps, question: str) -> tuple[str, list[dict]] | None:
     """The limit message for a question over the one length limit; None when it is within it."""
     limit = deps.settings.max_question_chars
     return too_long_message(limit) if len(question) > limit else None

@@ -35,7 +35,7 @@ def _config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
-def head_revision() -> str:
+def head_revision() -> str | None:
     """The revision the shipped migrations lead to."""
     return ScriptDirectory.from_config(_config()).get_current_head()
 
@@ -53,7 +53,7 @@ def _file_lock(engine: sa.Engine):
     return FileLock(f"{database}.migrate.lock", timeout=120)
 
 
-def migrate(engine: sa.Engine) -> str:
+def migrate(engine: sa.Engine) -> str | None:
     """Upgrade the database to the newest schema (a no-op when it is current); returns the revision."""
     with _IN_PROCESS, _file_lock(engine), engine.begin() as conn:
         if conn.dialect.name == "postgresql":

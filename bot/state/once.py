@@ -96,7 +96,7 @@ def claim_deliveries(state: State) -> Callable[..., BoltResponse | None]:
     the claim if the answer never reached Slack.
     """
 
-    def middleware(body: dict, next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002 (Bolt's name)
+    def middleware(body: dict, next: Callable[[], BoltResponse | None]) -> BoltResponse | None:  # noqa: A002 (Bolt's name)
         key = delivery_key(body)
         if key is not None and not state.claim(key):
             log.info("%s was already handled (a duplicate delivery)", key)

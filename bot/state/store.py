@@ -102,7 +102,10 @@ class State:
             result = conn.execute(questions.insert().values(
                 text=text, asked_at=asked_at or _now(), channel=channel, thread_ts=thread_ts, answer=answer,
                 paper_ids=json.dumps(list(paper_ids)), abstained=abstained))
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            if key is None:  # an insert of one row always has its key
+                raise RuntimeError("the question log gave no id for the new row")
+            return int(key[0])
 
     def forget_question(self, question_id: int) -> None:
         """Drop a logged question whose answer never reached Slack (a redelivery logs it again)."""

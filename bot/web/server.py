@@ -110,6 +110,8 @@ def socket_mode_handler(app: App, settings: Settings):
     """Socket Mode: the app opens a websocket to Slack (no public URL); slack-sdk's built-in client."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    if settings.slack_app_token is None:
+        raise TokenError("SLACK_APP_TOKEN is not set: Socket Mode needs it")
     return SocketModeHandler(app, settings.slack_app_token.get_secret_value())
 
 

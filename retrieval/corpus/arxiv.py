@@ -137,7 +137,7 @@ def entry_from_feed(body: bytes, arxiv_id: ArxivId, *, where: str = "the API") -
         raise ArxivWithdrawn(f"arXiv {arxiv_id} has been withdrawn by its authors: nothing to add")
     authors = tuple(name for a in entry.get("authors", []) if (name := _one_line(a.get("name", ""))))
     published = entry.get("published_parsed")
-    when = datetime(*published[:6], tzinfo=timezone.utc) if published else None
+    when = datetime(*published[:6]).replace(tzinfo=timezone.utc) if published else None
     return ArxivEntry(arxiv_id, title, authors, abstract, when)
 
 
@@ -157,5 +157,5 @@ def arxiv_id_of(url: str | None) -> str | None:
     return parsed.id if parsed else None
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())

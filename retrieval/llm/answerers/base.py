@@ -73,7 +73,7 @@ class Answerer(Protocol):
 
 
 @runtime_checkable
-class ClaimChecker(Protocol):
+class ClaimChecker(Answerer, Protocol):
     """An answerer whose sentences are its own words: each must be checked against its passage."""
 
     def supporting_quote(self, claim: str, passage: str, *, deadline: "Deadline") -> str | None:
