@@ -11,7 +11,7 @@ ENV PATH=/opt/venv/bin:$PATH PIP_NO_CACHE_DIR=1
 # Dependencies first, so code changes don't reinstall them: install the package from its
 # metadata and empty folders, then drop it and keep the dependencies.
 COPY pyproject.toml README.md ./
-RUN mkdir -p bot/cli retrieval/corpus/loaders retrieval/index retrieval/questions retrieval/answering \
+RUN mkdir -p bot/blocks bot/cli bot/listeners bot/replies bot/state bot/web retrieval/corpus/loaders retrieval/index retrieval/questions retrieval/answering \
     retrieval/llm/answerers retrieval/training prompts config data \
     && pip install -q '.[postgres]' && pip uninstall -q -y paperbot
 # The package's own folders only, then a normal (non-editable) install: code, corpus, prompts,

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from slack_bolt import App
 
-from . import (add_paper, arxiv_papers, assistant, commands, events, feedback, home, paper_edit,
-                          shared_pdfs, unfurls)
-from .once import claim_deliveries
-from .replying import Deps
+from .listeners import (add_paper, arxiv_papers, assistant, commands, events, feedback, home, paper_edit,
+                        shared_pdfs, unfurls)
+from .state.once import claim_deliveries
+from .deps import Deps
 from .slack_client import bot_token, configure_web_client
 from ..config import Settings
 
+if TYPE_CHECKING:
+    from ..retrieval.library import Library
+    from .state.store import State
 
-def build_app(settings: Settings, library, state, *, check_token: bool = True) -> App:
+
+def build_app(settings: Settings, library: Library, state: State, *, check_token: bool = True) -> App:
     """The app with every surface registered; ``check_token=False`` when the caller has just
     asked Slack about the token itself (`paperbot serve` does, before loading the index)."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -29,9 +35,7 @@ def build_app(settings: Settings, library, state, *, check_token: bool = True) -
     configure_web_client(app.client, settings)
     if token and check_token:
         app.client.auth_test()  # a revoked or wrong token stops the start here, not at the first event
-    from ..retrieval.corpus.arxiv import ArxivClient
-
-    deps = Deps(settings=settings, library=library, state=state, arxiv=ArxivClient.from_settings(settings))
+    deps = Deps(settings=settings, library=library, state=state, arxiv=library.arxiv_client(settings))
     app.use(claim_deliveries(state))  # commands, clicks, forms and events run once across replicas
     # shared_pdfs before events: "@paperbot add this" on a PDF is not a question.
     for surface in (shared_pdfs, assistant, events, feedback, commands, add_paper, paper_edit, arxiv_papers, unfurls, home):

@@ -65,6 +65,11 @@ class RetrievalSettings(_Section):
     )
 
 
+# The settings that set the input limits, named in messages about a file or summary that is too large.
+FILE_SETTING = "PAPERBOT_INGEST__MAX_FILE_MB"
+PAPER_SETTING = "PAPERBOT_INGEST__MAX_PAPER_CHARS"
+
+
 class IngestSettings(_Section):
     max_file_mb: float = Field(
         5.0, gt=0, le=100_000,
@@ -179,9 +184,6 @@ class SlackSettings(_Section):
     allowed_channels: list[str] = Field(
         default_factory=list, description="Channel ids the bot answers in; empty means all."
     )
-    max_question_chars: int = Field(
-        2000, ge=10, le=40000, description="Longer questions get a polite limit message."
-    )
     add_paper_wait_s: float = Field(
         20.0, ge=0, le=600,
         description="Seconds `/paper add` waits for another writer of an embedded index (e.g. `paperbot ingest`) "
@@ -246,6 +248,10 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL of the bot's state; unset means SQLite under the data dir."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    max_question_chars: int = Field(
+        2000, ge=10, le=40000,
+        description="The longest question answered, in Slack and by `paperbot ask`; longer ones get a polite limit message.",
+    )
 
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "PAPERBOT_SLACK_BOT_TOKEN"),

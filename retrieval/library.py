@@ -12,10 +12,71 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from .types import Answer, Paper, Progress, Turn
+
+if TYPE_CHECKING:  # what callers of the library name in their own annotations
+    from .corpus.arxiv import ArxivClient
+    from datetime import tzinfo
+
+    from .answering.digest import Digest, DigestPaper, DigestPeriod
+    from .corpus.arxiv_add import ArxivAdd
+    from .questions.lookup import LookupHit
+    from .types import ArxivId
+
+__all__ = ["ArxivAdd", "ArxivClient", "Digest", "DigestPaper", "DigestPeriod", "Library", "LookupHit", "describe_os_error",
+           "digest_period", "has_lookup_words", "paper_from_text", "split_authors", "tldr"]
+
+
+# -- small helpers about papers, for the Slack bot and the CLI (their modules load on first use) ----
+
+def tldr(paper: Paper) -> str:
+    """The paper's one-line TL;DR, taken (nearly) verbatim from its summary."""
+    from .answering.tldr import tldr as one_line
+
+    return one_line(paper)
+
+
+def split_authors(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Authors given as a list, or as one string separated by commas / 'and'."""
+    from .corpus.loaders.common import split_authors as split
+
+    return split(value)
+
+
+def paper_from_text(text: str, *, title: str, source: str, authors: Sequence[str] | str = (), presenter: str | None = None,
+                    url: str | None = None, added: datetime | None = None, added_by: str | None = None) -> Paper:
+    """A paper from a summary someone pasted (Slack's form); ValueError when text or title is empty."""
+    from .corpus.loaders import paper_from_text as from_text
+
+    return from_text(text, title=title, source=source, authors=authors, presenter=presenter, url=url, added=added,
+                     added_by=added_by)
+
+
+def digest_period(now: datetime, tz: tzinfo) -> DigestPeriod:
+    """The digest's period (the ISO week in ``tz``) that ``now`` falls in."""
+    from .answering.digest import DigestPeriod
+
+    return DigestPeriod.of(now, tz)
+
+
+def describe_os_error(error: OSError) -> str:
+    """An OSError (the data directory read-only, not permitted, full …) as the short reason a person acts on."""
+    from .corpus.data_dir import describe
+
+    return describe(error)
+
+
+def has_lookup_words(query: str) -> bool:
+    """Whether a (typo'd) title, author or topic query has anything to look up once markup is gone."""
+    from .questions.lookup import lookup_words
+    from .questions.question_text import clean_question
+
+    return bool(lookup_words(clean_question(query)))
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +155,13 @@ class Library:
 
     @property
     def decides_near_misses(self) -> bool:
-        """Whether the fitted near-miss model decides; an LLM answerer judges its passages itself."""
-        return self.answerer.name == "local"
+        """Whether the fitted near-miss model decides; an answerer that judges its passages itself says so."""
+        return not self.answerer.judges_near_misses
+
+    @property
+    def streams_progress(self) -> bool:
+        """Whether answering takes long enough (a language model) that its steps are worth showing."""
+        return self.answerer.streams_progress
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -121,13 +187,13 @@ class Library:
             lock.release()
 
     def _unwritable(self, error: OSError):
-        from .corpus.data_dir import describe, unwritable_reason, write_refused
+        from .corpus.data_dir import Unwritable, describe, unwritable_reason, write_refused
         from .index.store import DataDirectoryError
 
         reason = unwritable_reason(self.settings.chroma_path)
         if reason is not None:  # said of the index itself, as a write to it would say it
             return DataDirectoryError(write_refused(self.settings.chroma_path, reason))
-        return DataDirectoryError(write_refused(self.settings.data_dir, describe(error)))
+        return DataDirectoryError(write_refused(self.settings.data_dir, Unwritable(describe(error), "make it writable")))
 
     # -- corpus ------------------------------------------------------------------------------
 
@@ -230,6 +296,32 @@ class Library:
             added = add_paper(self, paper)
         self.searcher.refresh()  # questions right after see it
         return added
+
+    @staticmethod
+    def arxiv_client(settings: Settings) -> ArxivClient:
+        """An arXiv API client (a process keeps one: its requests are spaced as arXiv asks)."""
+        from .corpus.arxiv import ArxivClient
+
+        return ArxivClient.from_settings(settings)
+
+    def add_from_arxiv(self, client: ArxivClient, arxiv_id: ArxivId, *, added_by: str | None = None,
+                       presenter: str | None = None, wait_s: float | None = None) -> ArxivAdd:
+        """Fetch the paper from arXiv and index it, unless the library has it (ArxivError, IndexBusy)."""
+        from .corpus.arxiv_add import add_from_arxiv
+
+        return add_from_arxiv(self, client, arxiv_id, added_by=added_by, presenter=presenter, wait_s=wait_s)
+
+    @staticmethod
+    def paper_from_pdf(data: bytes, name: str, *, max_file_bytes: int | None = None,
+                       max_paper_chars: int | None = None) -> Paper:
+        """The paper of a PDF's bytes (e.g. shared in Slack) named ``name``; CorpusFormatError when unreadable."""
+        import io
+
+        from .corpus.loaders import InputLimits
+        from .corpus.loaders.pdf_file import paper_from_pdf
+
+        limits = InputLimits(max_file_bytes=max_file_bytes, max_paper_chars=max_paper_chars)
+        return paper_from_pdf(io.BytesIO(data), Path(name), limits)
 
     def digest(self, *, now, since=None, questions=(), featured=None):
         """The weekly digest's selection (retrieval.answering.digest.Digest) for the week of ``now``."""

@@ -9,6 +9,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from urllib.parse import urlparse
 
 
 def slugify(text: str, max_len: int = 48) -> str:
@@ -145,3 +146,54 @@ class Chunk:
 class ScoredChunk:
     chunk: Chunk
     score: float
+
+
+# -- arXiv ids: what a Slack link or `paperbot add` names ------------------------------------
+
+_NEW_ID = r"\d{4}\.\d{4,5}"  # 0704.0001 … 2401.12345
+_OLD_ID = r"[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7}"  # hep-th/9901001, math.GT/0309136
+_ID = re.compile(rf"^(?:arxiv:)?({_NEW_ID}|{_OLD_ID})(v\d+)?$", re.I)
+_PATH = re.compile(rf"^/(?:abs|pdf|html)/({_NEW_ID}|{_OLD_ID})(v\d+)?(?:\.pdf)?/?$", re.I)
+ARXIV_HOSTS = {"arxiv.org", "www.arxiv.org", "export.arxiv.org"}
+
+
+@dataclass(frozen=True)
+class ArxivId:
+    id: str  # without version: "2401.12345", "hep-th/9901001"
+    version: str = ""  # "v2", or "" for the latest
+
+    @property
+    def versioned(self) -> str:
+        return self.id + self.version
+
+    @property
+    def abs_url(self) -> str:
+        """The paper's page, any version: what a paper added from arXiv keeps as its link."""
+        return f"https://arxiv.org/abs/{self.id}"
+
+    def __str__(self) -> str:
+        return self.versioned
+
+
+def parse_arxiv_id(text: str) -> ArxivId | None:
+    """The arXiv id in a bare id or an arxiv.org link (abs, pdf, versioned); None for anything else."""
+    text = (text or "").strip().strip("<>")
+    match = _ID.match(text)
+    if match:
+        return ArxivId(_canonical(match.group(1)), (match.group(2) or "").lower())
+    parsed = urlparse(text if "://" in text else f"https://{text}")
+    if parsed.scheme not in ("http", "https") or (parsed.hostname or "").lower() not in ARXIV_HOSTS:
+        return None
+    match = _PATH.match(parsed.path)
+    if not match:
+        return None
+    return ArxivId(_canonical(match.group(1)), (match.group(2) or "").lower())
+
+
+def _canonical(arxiv_id: str) -> str:
+    archive, slash, number = arxiv_id.partition("/")
+    if not slash:
+        return arxiv_id
+    # Archive names are lower case, subject classes upper case: math.GT/0309136.
+    name, dot, subject = archive.partition(".")
+    return f"{name.lower()}{dot}{subject.upper()}/{number}"

@@ -32,8 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from paperbot.bot.app import build_app  # noqa: E402
 from paperbot.bot.logs import NoSlackPayloads  # noqa: E402
-from paperbot.bot.serve import serve_in_thread, wsgi_app  # noqa: E402
-from paperbot.bot.state import State  # noqa: E402
+from paperbot.bot.web.server import serve_in_thread, wsgi_app  # noqa: E402
+from paperbot.bot.state.store import State  # noqa: E402
 from paperbot.config import load_settings  # noqa: E402
 from paperbot.retrieval.library import Library  # noqa: E402
 from tests.paper_slack_harness import start_fake_slack  # noqa: E402

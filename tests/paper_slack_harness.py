@@ -155,7 +155,7 @@ def start_fake_slack() -> tuple[FakeSlack, ThreadingHTTPServer]:
 
 def serve_bolt_app(app, settings):
     """Serve the Bolt app over real HTTP (the production server and its Slack gate) on a free loopback port."""
-    from paperbot.bot.serve import serve_in_thread
+    from paperbot.bot.web.server import serve_in_thread
 
     server = serve_in_thread(app, settings)
     return f"http://127.0.0.1:{server.server_port}/slack/events", server
@@ -216,7 +216,7 @@ def paper_app(shipped_library, tmp_path):
     from slack_bolt import App
     from slack_sdk import WebClient
 
-    from paperbot.bot import add_paper, commands, home
+    from paperbot.bot.listeners import add_paper, commands, home
     from paperbot.config import load_settings
 
     fake, slack_server = start_fake_slack()
@@ -226,11 +226,14 @@ def paper_app(shipped_library, tmp_path):
                              slack_signing_secret=SIGNING_SECRET)
     library = shipped_library
     asked = spy_on_questions(library)
-    from paperbot.bot.state import State
+    from paperbot.bot.state.store import State
 
     state = State(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     app = App(signing_secret=SIGNING_SECRET, client=WebClient(token="xoxb-test", base_url=slack_base + "api/"))
-    deps = SimpleNamespace(settings=settings, library=library, state=state)
+    from paperbot.bot.deps import Deps
+    from paperbot.retrieval.corpus.arxiv import ArxivClient
+
+    deps = Deps(settings=settings, library=library, state=state, arxiv=ArxivClient.from_settings(settings))
     for module in (commands, add_paper, home):
         module.register(app, deps)
     url, app_server = serve_bolt_app(app, settings)
@@ -283,8 +286,8 @@ def bot_settings(data_dir, slack_base: str, **extra):
 def make_bot(shipped_library, tmp_path):
     """make_bot(**settings) -> Bot: the whole app over HTTP against a fresh fake Slack."""
     from paperbot.bot.app import build_app
-    from paperbot.bot.serve import serve_in_thread
-    from paperbot.bot.state import State
+    from paperbot.bot.web.server import serve_in_thread
+    from paperbot.bot.state.store import State
 
     servers = []
 

@@ -22,9 +22,8 @@ def add(ctx: click.Context, reference: str, presenter: str | None) -> None:
     arXiv id, any version, or the same title) is reported, not added again. An unknown or withdrawn
     paper, or an API that is down or answers nonsense, is one line and a non-zero exit; nothing is written.
     """
-    from ...retrieval.corpus.arxiv import ArxivClient, parse_arxiv_id
-    from ...retrieval.corpus.arxiv_add import add_from_arxiv
     from ...retrieval.library import Library
+    from ...retrieval.types import parse_arxiv_id
 
     arxiv_id = parse_arxiv_id(reference)
     if arxiv_id is None:
@@ -33,7 +32,7 @@ def add(ctx: click.Context, reference: str, presenter: str | None) -> None:
         ctx.exit(NOT_AN_ID)
     settings = get_settings(ctx)
     library = Library(settings, for_writing=True, writer="paperbot add")
-    result = add_from_arxiv(library, ArxivClient.from_settings(settings), arxiv_id, presenter=presenter)
+    result = library.add_from_arxiv(Library.arxiv_client(settings), arxiv_id, presenter=presenter)
     paper = result.paper
     if not result.added:
         click.echo(f"Already in the library: “{paper.title}” ({paper.url or paper.source}); nothing added.")

@@ -43,7 +43,7 @@ def _parse_line(line: str) -> tuple[str | None, str]:
 
 def _answer_lines(library, lines) -> None:
     """One JSON answer per input line, in input order; lines sharing a thread are one conversation."""
-    from ...retrieval.answering.pipeline import QuestionError
+    from ...retrieval.errors import QuestionError
     from ...retrieval.types import Turn
 
     threads: dict[str, list[Turn]] = {}

@@ -34,12 +34,17 @@ def _date_cell(paper: Paper) -> str:
 
 def newest_first(papers: list[Paper]) -> list[Paper]:
     """By date, newest first (undated last), then by title."""
-    undated, dated = [], []
+    undated: list[Paper] = []
+    dated: list[tuple[datetime, Paper]] = []
     for paper in papers:
-        (dated if shown_date(paper) else undated).append(paper)
-    dated.sort(key=lambda p: p.title.casefold())
-    dated.sort(key=shown_date, reverse=True)  # stable: titles stay in order within a date
-    return dated + sorted(undated, key=lambda p: p.title.casefold())
+        when = shown_date(paper)
+        if when:
+            dated.append((when, paper))
+        else:
+            undated.append(paper)
+    dated.sort(key=lambda pair: pair[1].title.casefold())
+    dated.sort(key=lambda pair: pair[0], reverse=True)  # stable: titles stay in order within a date
+    return [paper for _, paper in dated] + sorted(undated, key=lambda p: p.title.casefold())
 
 
 def _record(paper: Paper) -> dict:
@@ -81,11 +86,10 @@ def find(ctx: click.Context, query: tuple[str, ...], limit: int, as_json: bool) 
 
     Exits 1 when nothing matches, 2 when the query has nothing to look up (empty, or only markup).
     """
-    from ...retrieval.questions.lookup import lookup_words
-    from ...retrieval.questions.question_text import clean_question
+    from ...retrieval.library import has_lookup_words
 
     text = " ".join(query)
-    if not lookup_words(clean_question(text)):
+    if not has_lookup_words(text):
         click.echo("Error: nothing to look up: give a title, author, presenter or topic.", err=True)
         ctx.exit(NOTHING_TO_LOOK_UP)
     hits = _library(ctx).lookup(text, limit=limit)

@@ -29,8 +29,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, reindex: bo
     One writer at a time on an embedded index: while another holds it (an ingest, a paper being
     added from Slack), this one says whom it waits for and waits, then skips what that one indexed.
     """
-    from ...retrieval.corpus.writer_lock import IndexBusy
-
+    from ...retrieval.errors import IndexBusy
     from ...retrieval.library import Library
 
     library = Library(get_settings(ctx), for_writing=True, writer="paperbot ingest")

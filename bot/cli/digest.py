@@ -22,9 +22,9 @@ def digest(ctx: click.Context, mode: str) -> None:
     week (the ISO week in PAPERBOT_DIGEST__TIMEZONE), so a re-run or a second replica
     never posts twice. `paperbot serve` posts on its own schedule too.
     """
-    from ..digest import DigestLedger, build_digest, post_digest
-    from ..digest_render import digest_text
-    from ..state import State
+    from ..weekly_digest import DigestLedger, build_digest, post_digest
+    from ..blocks.digest_blocks import digest_text
+    from ..state.store import State
     from ...retrieval.library import Library
 
     settings = get_settings(ctx)

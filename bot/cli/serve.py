@@ -22,7 +22,7 @@ def serve(ctx: click.Context, host: str, debug: bool) -> None:
     """
     import traceback
 
-    from ..startup import explain
+    from ..web.startup import explain
 
     settings = get_settings(ctx)
     try:
@@ -39,12 +39,12 @@ def _start(settings, host: str, *, debug: bool):
     import threading
 
     from ..app import build_app
-    from ..digest import start_digest_scheduler
-    from ..readiness import replica_readiness
-    from ..serve import check_tokens, http_server, socket_mode_handler
+    from ..weekly_digest import start_digest_scheduler
+    from ..web.readiness import replica_readiness
+    from ..web.server import check_tokens, http_server, socket_mode_handler
     from ..slack_client import build_web_client
-    from ..startup import check_slack, quiet_slack_logs
-    from ..state import State
+    from ..web.startup import check_slack, quiet_slack_logs
+    from ..state.store import State
     from ...retrieval.library import Library
 
     mode = check_tokens(settings)
@@ -77,8 +77,8 @@ def migrate(ctx: click.Context) -> None:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ..migrate import head_revision
-    from ..state import State
+    from ..state.migrate import head_revision
+    from ..state.store import State
 
     settings = get_settings(ctx)
     try:

@@ -16,10 +16,10 @@ import logging
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from ...config.errors import PaperbotError
 from ...prompts import is_cannot_answer
+from ..errors import QuestionError
 from ..llm.answerers.base import AnswererUnavailable, ClaimChecker, Draft, Evidence, written
 from ..llm.answerers.local import LocalAnswerer
 from .catalog_answers import catalog_answer, nobody_of_ours
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
 UNCITED_NOTE = "The model's answer cited no sources, so here are the matching passages instead."
 UNSUPPORTED_NOTE = "The summaries the model cited don't state what it wrote, so here are the matching passages instead."
 DISTINCTIVE_PAPERS = 3  # a word in at most this many summaries singles a paper out
@@ -59,16 +58,12 @@ CHITCHAT_ANSWER = ("That's not in our papers: I answer questions about the paper
                    "Try “what does Reformer change in attention?” or “who presented the lottery ticket paper?”.")
 
 
-class QuestionError(PaperbotError, ValueError):
-    """The question can't be asked as it is (empty, too long); the message says why."""
-
-
-def _validate(question: str) -> str:
+def _validate(question: str, max_chars: int) -> str:
     question = " ".join((question or "").split())
     if not question:
         raise QuestionError("The question is empty: ask something about the papers.")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"The question is {len(question)} characters long; please keep it under {MAX_QUESTION_CHARS}.")
+    if len(question) > max_chars:
+        raise QuestionError(f"The question is {len(question)} characters long; please keep it under {max_chars}.")
     return question
 
 
@@ -389,7 +384,7 @@ def stream_answer(library: "Library", question: str, history: Sequence[Turn] = (
     checked, inside the Answer.
     """
     started = time.perf_counter()
-    question = _validate(question)
+    question = _validate(question, library.settings.max_question_chars)
     yield Progress("search", "Searching the summaries")
     parts = split_parts(question)
     answers: list[Answer] = []
@@ -409,8 +404,8 @@ def _one_answer(library: "Library", question: str, history: Sequence[Turn],
     if answer is None:
         papers = library.searcher.papers
         answerer = library.answerer
-        if isinstance(answerer, ClaimChecker):
-            answer = yield from _model_answer(answerer, question, prepared, history, papers,
+        if answerer.checks_claims:
+            answer = yield from _model_answer(cast(ClaimChecker, answerer), question, prepared, history, papers,
                                               library.settings.llm.deadline)
         else:  # the answerer quotes the summaries word for word: nothing to check
             try:

@@ -22,26 +22,17 @@ from xml.sax import SAXException
 import feedparser
 import httpx
 
-from ...config.errors import PaperbotError
 from .loaders import paper_from_text
-from ..types import Paper
+from ..errors import ArxivError
+from ..types import ArxivId, Paper, parse_arxiv_id
 
 SOURCE = "arxiv"  # the `source` of papers added from arXiv
 API_SETTING = "PAPERBOT_ARXIV__API_URL"
 USER_AGENT = "paperbot (a reading-group assistant)"
 
-_NEW_ID = r"\d{4}\.\d{4,5}"  # 0704.0001 … 2401.12345
-_OLD_ID = r"[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7}"  # hep-th/9901001, math.GT/0309136
-_ID = re.compile(rf"^(?:arxiv:)?({_NEW_ID}|{_OLD_ID})(v\d+)?$", re.I)
-_PATH = re.compile(rf"^/(?:abs|pdf|html)/({_NEW_ID}|{_OLD_ID})(v\d+)?(?:\.pdf)?/?$", re.I)
-ARXIV_HOSTS = {"arxiv.org", "www.arxiv.org", "export.arxiv.org"}
 # A withdrawn paper's last version says so in its comment, or its abstract is that notice.
 _WITHDRAWN_COMMENT = re.compile(r"\bwithdrawn\b", re.I)
 _WITHDRAWN_ABSTRACT = re.compile(r"^\s*this (?:paper|article|submission|manuscript) (?:has been|is) withdrawn", re.I)
-
-
-class ArxivError(PaperbotError):
-    """The paper cannot be had from arXiv; the message is one line for the user."""
 
 
 class ArxivNotFound(ArxivError):
@@ -58,48 +49,6 @@ class ArxivUnavailable(ArxivError):
 
 class ArxivFeedError(ArxivError):
     pass
-
-
-@dataclass(frozen=True)
-class ArxivId:
-    id: str  # without version: "2401.12345", "hep-th/9901001"
-    version: str = ""  # "v2", or "" for the latest
-
-    @property
-    def versioned(self) -> str:
-        return self.id + self.version
-
-    @property
-    def abs_url(self) -> str:
-        """The paper's page, any version: what a paper added from arXiv keeps as its link."""
-        return f"https://arxiv.org/abs/{self.id}"
-
-    def __str__(self) -> str:
-        return self.versioned
-
-
-def parse_arxiv_id(text: str) -> ArxivId | None:
-    """The arXiv id in a bare id or an arxiv.org link (abs, pdf, versioned); None for anything else."""
-    text = (text or "").strip().strip("<>")
-    match = _ID.match(text)
-    if match:
-        return ArxivId(_canonical(match.group(1)), (match.group(2) or "").lower())
-    parsed = urlparse(text if "://" in text else f"https://{text}")
-    if parsed.scheme not in ("http", "https") or (parsed.hostname or "").lower() not in ARXIV_HOSTS:
-        return None
-    match = _PATH.match(parsed.path)
-    if not match:
-        return None
-    return ArxivId(_canonical(match.group(1)), (match.group(2) or "").lower())
-
-
-def _canonical(arxiv_id: str) -> str:
-    archive, slash, number = arxiv_id.partition("/")
-    if not slash:
-        return arxiv_id
-    # Archive names are lower case, subject classes upper case: math.GT/0309136.
-    name, dot, subject = archive.partition(".")
-    return f"{name.lower()}{dot}{subject.upper()}/{number}"
 
 
 @dataclass(frozen=True)
@@ -188,7 +137,7 @@ def entry_from_feed(body: bytes, arxiv_id: ArxivId, *, where: str = "the API") -
         raise ArxivWithdrawn(f"arXiv {arxiv_id} has been withdrawn by its authors: nothing to add")
     authors = tuple(name for a in entry.get("authors", []) if (name := _one_line(a.get("name", ""))))
     published = entry.get("published_parsed")
-    when = datetime(*published[:6], tzinfo=timezone.utc) if published else None
+    when = datetime(*published[:6]).replace(tzinfo=timezone.utc) if published else None
     return ArxivEntry(arxiv_id, title, authors, abstract, when)
 
 
@@ -208,5 +157,5 @@ def arxiv_id_of(url: str | None) -> str | None:
     return parsed.id if parsed else None
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())

@@ -55,7 +55,7 @@ def unwritable_reason(path: Path, room: int = OPEN_ROOM) -> Unwritable | None:
             probe.write(b"\0" * _PROBE_BYTES)
             probe.flush()
     except OSError as error:
-        return Unwritable(describe(error), _REMEDIES.get(error.errno, "make it writable"))
+        return Unwritable(describe(error), _REMEDIES.get(error.errno or 0, "make it writable"))
     free = shutil.disk_usage(path).free
     if free < room:
         return Unwritable(f"no space left on the device ({free / 1e6:.1f} MB free)", _FULL)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from ...config.errors import PaperbotError
+from ..errors import DuplicatePaperError
 from .chunking import chunking_identity
 from .loaders import CorpusFormatError, InputLimits, corpus_files, load_file
 from .loaders.limits import PAPER_SETTING, check_file_size
@@ -50,10 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CHUNKS_PER_BATCH = 128  # chunks embedded per call: big enough for throughput, small enough to show progress
-
-
-class DuplicatePaperError(PaperbotError, ValueError):
-    """A paper with that title is already in the corpus."""
 
 
 @dataclass

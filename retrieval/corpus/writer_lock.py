@@ -22,14 +22,10 @@ from datetime import datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from ...config.errors import PaperbotError
+from ..errors import IndexBusy
 
 LOCK_NAME = "index.lock"
 HOLDER_NAME = "index.lock.json"
-
-
-class IndexBusy(PaperbotError):
-    """Another writer holds the index; the message says who ("held by pid 1234 (paperbot ingest) since 20:31:05")."""
 
 
 @dataclass(frozen=True)

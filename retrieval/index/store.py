@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import chromadb
 from chromadb.config import Settings as ChromaClientSettings
 
-from ...config.errors import PaperbotError
+from ..errors import StoreError
 from ...config import Settings
 from .chroma_pages import get_all
 from ..corpus.data_dir import WRITE_ROOM, NoRoomForCopy, readable_copy, unwritable_reason, write_refused
@@ -57,10 +57,6 @@ log = logging.getLogger(__name__)
 _BATCH = 1000  # stay well under Chroma's max batch size (5461 on SQLite)
 _AUTHORS_SEPARATOR = "\x1f"  # Chroma metadata holds scalars only
 _DOC_KEY = "document_id"  # where ChromaVectorStore keeps a node's SOURCE (the paper id)
-
-
-class StoreError(PaperbotError, RuntimeError):
-    """Chroma can't be reached or used; the message says what to do."""
 
 
 class EmbedderMismatchError(StoreError):

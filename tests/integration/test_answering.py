@@ -146,6 +146,7 @@ class _ScriptedAnswerer:
     """Stands in for an answerer that quotes (its answers are not claim-checked): a fixed text, or a failure."""
 
     name = "scripted"
+    streams_progress, checks_claims, judges_near_misses = True, False, True  # a language model that quotes
 
     def __init__(self, text=None, error=None):
         self.text, self.error = text, error

@@ -116,9 +116,9 @@ import threading  # noqa: E402
 from slack_sdk import WebClient  # noqa: E402
 from slack_sdk.errors import SlackApiError  # noqa: E402
 
-from paperbot.bot.digest import DigestLedger, DigestScheduler, next_slot, post_digest  # noqa: E402
+from paperbot.bot.weekly_digest import DigestLedger, DigestScheduler, next_slot, post_digest  # noqa: E402
 from paperbot.config.settings import DigestSettings  # noqa: E402
-from paperbot.bot.state import State  # noqa: E402
+from paperbot.bot.state.store import State  # noqa: E402
 from tests.paper_slack_harness import start_fake_slack  # noqa: E402
 
 

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 from click.testing import CliRunner
 
 from paperbot.bot.cli import main
-from paperbot.bot.digest_render import digest_message, digest_text
-from paperbot.bot.home import home_view
+from paperbot.bot.blocks.digest_blocks import digest_message, digest_text
+from paperbot.bot.listeners.home import home_view
 
 
 def _add_a_paper(tmp_path) -> None:

@@ -43,14 +43,14 @@ def test_the_wheel_holds_one_namespace_with_its_data(wheel):
         "prompts/": "paperbot/prompts/",
         "retrieval/training/labels/": "paperbot/retrieval/training/labels/",
         "retrieval/training/fitted/": "paperbot/retrieval/training/fitted/",
-        "bot/migrations/": "paperbot/bot/migrations/",
+        "bot/state/migrations/": "paperbot/bot/state/migrations/",
     }
     for folder, packaged in expected.items():
         files = _tracked(folder)
         assert files, f"nothing tracked under {folder}"
         missing = [f for f in files if packaged + f.removeprefix(folder) not in names]
         assert missing == [], f"not in the wheel: {missing}"
-    assert any(re.fullmatch(r"paperbot/bot/migrations/versions/\d{4}_\w+\.py", n) for n in names)
+    assert any(re.fullmatch(r"paperbot/bot/state/migrations/versions/\d{4}_\w+\.py", n) for n in names)
     assert not any(n.startswith(("paperbot/tests", "tests/", "scripts/")) for n in names)
 
 
@@ -74,13 +74,13 @@ def test_an_installed_wheel_reads_its_corpus_and_answers_from_another_directory(
         assert done.returncode == 0, done.stderr[-2000:]
         return done.stdout
 
-    where = json.loads(run("-c", "import json, paperbot.config.settings as s, paperbot.bot.migrate as m; "
+    where = json.loads(run("-c", "import json, paperbot.config.settings as s, paperbot.bot.state.migrate as m; "
                                  "print(json.dumps([s.__file__, str(s.SHIPPED_CORPUS), str(m.MIGRATIONS)]))"))
     assert all(Path(p).is_relative_to(site) for p in where), where  # the installed copy, not the repo
     assert "64 unchanged" in run("-m", "paperbot.bot.cli", "ingest", "-q")
     answer = json.loads(run("-m", "paperbot.bot.cli", "ask", "--json", "Who wrote the Reformer paper?"))
     assert "Nikita Kitaev" in answer["answer"] and answer["citations"]
-    from paperbot.bot.migrate import head_revision
+    from paperbot.bot.state.migrate import head_revision
 
     assert f"schema revision {head_revision()}" in run("-m", "paperbot.bot.cli", "migrate")  # from the install
 

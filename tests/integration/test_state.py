@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from paperbot.bot import schema
-from paperbot.bot.migrate import current_revision, head_revision
-from paperbot.bot.state import State
+from paperbot.bot.state import schema
+from paperbot.bot.state.migrate import current_revision, head_revision
+from paperbot.bot.state.store import State
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -62,7 +62,7 @@ def _start_together(url: str, replicas: int, tmp_path) -> list[tuple[int, str, s
     """
     go = tmp_path / f"go-{uuid.uuid4().hex}"
     script = ("import sys, time, pathlib\n"
-              "from paperbot.bot.state import State\n"
+              "from paperbot.bot.state.store import State\n"
               "print('ready', file=sys.stderr, flush=True)\n"
               f"go = pathlib.Path({str(go)!r})\n"
               "while not go.exists(): time.sleep(0.005)\n"
@@ -184,7 +184,7 @@ def test_a_database_from_before_migrations_is_adopted_with_its_rows(tmp_path, wi
     assert (turn.question, turn.answer, turn.paper_ids) == ("who wrote Reformer?", "Kitaev et al.", ("reformer",))
     assert state.feedback_for(1) == [("U1", True)]
     assert state.claim("Ev1") is False  # a claim taken before the upgrade still holds
-    from paperbot.bot.digest import DigestLedger
+    from paperbot.bot.weekly_digest import DigestLedger
 
     assert DigestLedger(state.engine).posts() == ([("2026-W47", "1.2")] if with_digest else [])
 

@@ -19,7 +19,7 @@ import pytest
 from paperbot.config import load_settings
 from paperbot.retrieval.library import Library
 from paperbot.retrieval.corpus.writer_lock import HOLDER_NAME, LOCK_NAME, IndexBusy, WriterLock
-from paperbot.bot.add_paper import LINK, SUMMARY, TITLE, VIEW_ID
+from paperbot.bot.listeners.add_paper import LINK, SUMMARY, TITLE, VIEW_ID
 from tests.paper_slack_harness import paper_app, send_command, send_interaction  # noqa: F401 (fixture)
 from tests.waiting import wait_until
 

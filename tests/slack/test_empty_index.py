@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from paperbot.bot.app import build_app
-from paperbot.bot.serve import serve_in_thread
-from paperbot.bot.state import State
+from paperbot.bot.web.server import serve_in_thread
+from paperbot.bot.state.store import State
 from paperbot.retrieval.library import Library
 from tests.paper_slack_harness import BOT_USER, bot_settings, send_event, start_fake_slack
 

@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from paperbot.bot.app import build_app
-from paperbot.bot.feedback_buttons import FEEDBACK_ACTION
-from paperbot.bot.schema import feedback, processed_events
-from paperbot.bot.serve import serve_in_thread
-from paperbot.bot.state import State
+from paperbot.bot.blocks.feedback_buttons import FEEDBACK_ACTION
+from paperbot.bot.state.schema import feedback, processed_events
+from paperbot.bot.web.server import serve_in_thread
+from paperbot.bot.state.store import State
 from paperbot.config import load_settings
 from tests.paper_slack_harness import SIGNING_SECRET, send_event, send_interaction, signed_post, start_fake_slack
 from tests.waiting import wait_until
@@ -184,7 +184,7 @@ def test_a_retried_thread_start_greets_once_across_replicas(replicas):
 
 
 def test_delivery_keys():
-    from paperbot.bot.once import delivery_key, message_key
+    from paperbot.bot.state.once import delivery_key, message_key
 
     def event(kind: str, event_id: str) -> dict:
         return {"type": "event_callback", "event_id": event_id, "event": {"type": kind, "channel": "C1", "ts": "1.1"}}

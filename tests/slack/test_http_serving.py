@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from paperbot.bot.app import build_app
-from paperbot.bot.readiness import replica_readiness
-from paperbot.bot.serve import serve_in_thread
-from paperbot.bot.state import State
+from paperbot.bot.web.readiness import replica_readiness
+from paperbot.bot.web.server import serve_in_thread
+from paperbot.bot.state.store import State
 from paperbot.config import load_settings
 from tests.paper_slack_harness import SIGNING_SECRET, signed_post, start_fake_slack
 

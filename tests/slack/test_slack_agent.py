@@ -8,8 +8,8 @@ import time
 
 import sqlalchemy as sa
 
-from paperbot.bot.assistant import GREETING, PROMPTS_TITLE, SUGGESTED_PROMPTS
-from paperbot.bot.render import answer_message
+from paperbot.bot.listeners.assistant import GREETING, PROMPTS_TITLE, SUGGESTED_PROMPTS
+from paperbot.bot.blocks.answers import answer_message
 from tests.paper_slack_harness import bot, make_bot  # noqa: F401 (fixtures)
 
 ALICE, BOB = "U1ALICE", "U2BOB"
@@ -30,7 +30,7 @@ def _prompts_call(user: str, thread_ts: str | None = None) -> dict:
 
 
 def _question_ids(bot, channel: str, thread_ts: str) -> list[int]:
-    from paperbot.bot.state import questions
+    from paperbot.bot.state.store import questions
 
     with bot.state.engine.connect() as conn:
         return [row.id for row in conn.execute(sa.select(questions.c.id).where(

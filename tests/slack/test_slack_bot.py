@@ -8,10 +8,10 @@ import time
 import httpx
 
 from paperbot.bot.app import build_app
-from paperbot.bot.feedback_buttons import FEEDBACK_ACTION
-from paperbot.bot.render import answer_message
-from paperbot.bot.serve import serve_in_thread
-from paperbot.bot.state import State
+from paperbot.bot.blocks.feedback_buttons import FEEDBACK_ACTION
+from paperbot.bot.blocks.answers import answer_message
+from paperbot.bot.web.server import serve_in_thread
+from paperbot.bot.state.store import State
 from paperbot.retrieval.types import Answer, Citation
 from tests.paper_slack_harness import (  # noqa: F401 (fixtures)
     BOT_USER,
@@ -19,6 +19,7 @@ from tests.paper_slack_harness import (  # noqa: F401 (fixtures)
     bot,
     bot_settings,
     make_bot,
+    send_command,
     send_interaction,
     start_fake_slack,
 )
@@ -57,11 +58,34 @@ def test_mention_gets_a_threaded_answer_with_sources(bot):
 def _logged_ids(bot, channel: str, thread_ts: str) -> list[int]:
     import sqlalchemy as sa
 
-    from paperbot.bot.state import questions
+    from paperbot.bot.state.store import questions
 
     with bot.state.engine.connect() as conn:
         return [row.id for row in conn.execute(sa.select(questions.c.id).where(
             questions.c.channel == channel, questions.c.thread_ts == thread_ts).order_by(questions.c.id))]
+
+
+def test_paper_ask_logs_the_question_as_a_mention_does(bot):
+    """One question -> reply flow: `/paper ask` logs the answer, its papers and where it was asked, as a mention does."""
+    import sqlalchemy as sa
+
+    from paperbot.bot.state.store import questions
+
+    bot.event(_mention("who wrote Reformer?", ts="1700000009.000100"), "Ev9")
+    bot.fake.wait_for("chat.postMessage")
+    send_command(bot.url, "ask who wrote Reformer?",
+                 response_url=f"{bot.fake_server_base}response/ask")
+    bot.fake.wait_for("response_url")
+    with bot.state.engine.connect() as conn:
+        mention, command = conn.execute(sa.select(questions).order_by(questions.c.id)).all()
+    assert mention.channel == command.channel == "C1READING"
+    assert (mention.thread_ts, command.thread_ts) == ("1700000009.000100", None)  # a slash command has no thread
+
+    def logged(row) -> tuple:
+        return row.text, row.answer, json.loads(row.paper_ids), row.abstained
+
+    assert logged(command) == logged(mention)
+    assert "Nikita Kitaev" in command.answer and json.loads(command.paper_ids)
 
 
 def test_direct_message_is_answered(bot):
@@ -132,7 +156,7 @@ def test_rate_limited_post_is_retried(bot):
 
 
 def test_answerer_failure_becomes_an_apology(bot, caplog):
-    def broken(question, history=()):
+    def broken(question, history=(), scope=()):  # Library.ask's signature
         raise ConnectionError("chroma server unreachable")
 
     bot.library.ask = broken

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from paperbot.bot.add_paper import LINK, SUMMARY, TITLE, VIEW_ID
-from paperbot.bot.commands import ASK_ABOUT_VIEW, QUESTION_BLOCK, QUESTION_INPUT
-from paperbot.bot.paper_blocks import ASK_ABOUT, SHARE_PAPER, SHARE_REPLY, SHOW_SUMMARY
+from paperbot.bot.listeners.add_paper import LINK, SUMMARY, TITLE, VIEW_ID
+from paperbot.bot.listeners.commands import ASK_ABOUT_VIEW, QUESTION_BLOCK, QUESTION_INPUT
+from paperbot.bot.blocks.paper_blocks import ASK_ABOUT, SHARE_PAPER, SHARE_REPLY, SHOW_SUMMARY
 from tests.paper_slack_harness import paper_app, send_command, send_interaction  # noqa: F401 (fixture)
 
 

@@ -15,8 +15,8 @@ import pytest
 
 from paperbot import prompts
 from paperbot.bot.app import build_app
-from paperbot.bot.serve import serve_in_thread
-from paperbot.bot.state import State
+from paperbot.bot.web.server import serve_in_thread
+from paperbot.bot.state.store import State
 from paperbot.config import load_settings
 from paperbot.retrieval.library import Library
 from paperbot.retrieval.types import Paper, paper_id_for

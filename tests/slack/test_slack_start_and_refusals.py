@@ -14,8 +14,8 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from paperbot.bot.app import build_app
-from paperbot.bot.serve import serve_in_thread
-from paperbot.bot.state import State
+from paperbot.bot.web.server import serve_in_thread
+from paperbot.bot.state.store import State
 from paperbot.config import load_settings
 from tests.paper_slack_harness import SIGNING_SECRET, start_fake_slack
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from paperbot.bot.render import answer_message
+from paperbot.bot.blocks.answers import answer_message
 from tests.paper_slack_harness import BOT_USER, bot, make_bot  # noqa: F401 (fixtures)
 
 CHANNEL = "C1READING"
@@ -54,7 +54,7 @@ def _expected(bot, question: str, history, question_id: int):
 
 
 def _logged(bot, thread_ts: str) -> list[tuple[int, str]]:
-    from paperbot.bot.state import questions
+    from paperbot.bot.state.store import questions
 
     with bot.state.engine.connect() as conn:
         return [(row.id, row.text) for row in conn.execute(
@@ -142,9 +142,9 @@ def test_a_message_in_a_thread_the_bot_never_answered_gets_nothing(bot):
 
 
 def test_who_asked_is_kept_apart_from_what_the_digest_reads(bot):
-    from paperbot.bot.digest import DigestLedger, build_digest
-    from paperbot.bot.digest_render import digest_message
-    from paperbot.bot.state import questions
+    from paperbot.bot.weekly_digest import DigestLedger, build_digest
+    from paperbot.bot.blocks.digest_blocks import digest_message
+    from paperbot.bot.state.store import questions
 
     thread = _start(bot)
     assert bot.state.is_asker(CHANNEL, thread.ts, ALICE) and not bot.state.is_asker(CHANNEL, thread.ts, BOB)

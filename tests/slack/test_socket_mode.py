@@ -9,8 +9,8 @@ import time
 import pytest
 
 from paperbot.bot.app import build_app
-from paperbot.bot.serve import check_tokens, socket_mode_handler
-from paperbot.bot.state import State
+from paperbot.bot.web.server import check_tokens, socket_mode_handler
+from paperbot.bot.state.store import State
 from paperbot.config import load_settings
 from tests.fake_socket_mode import FakeSocketMode
 from tests.paper_slack_harness import start_fake_slack

@@ -112,7 +112,7 @@ def test_manifest_declares_what_the_app_uses(manifest):
     assert usage.startswith("<title") and "ask <question>" in usage
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["unfurl_domains"] == ["arxiv.org"]  # link_shared comes only for these
-    from paperbot.bot.shared_pdfs import SHORTCUT
+    from paperbot.bot.listeners.shared_pdfs import SHORTCUT
 
     assert [(s["type"], s["callback_id"]) for s in manifest["features"]["shortcuts"]] == [("message", SHORTCUT)]
 

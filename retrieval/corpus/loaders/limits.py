@@ -11,12 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ....config.settings import FILE_SETTING, PAPER_SETTING  # the settings named in messages
 from .errors import CorpusFormatError
 from ...types import Paper
 
-# The settings that set the limits (config/settings.py, IngestSettings), named in messages.
-FILE_SETTING = "PAPERBOT_INGEST__MAX_FILE_MB"
-PAPER_SETTING = "PAPERBOT_INGEST__MAX_PAPER_CHARS"
 
 
 @dataclass(frozen=True)

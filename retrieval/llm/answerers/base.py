@@ -56,7 +56,12 @@ class AnswererUnavailable(PaperbotError, RuntimeError):
 
 
 class Answerer(Protocol):
+    """Writes answers; declares what it can do, so callers never guess it from its name."""
+
     name: str
+    streams_progress: bool  # slow enough (a language model) that the steps of answering are worth showing
+    checks_claims: bool  # writes its own words: each sentence is checked against its passage (a ClaimChecker)
+    judges_near_misses: bool  # reads the passages itself, so the fitted near-miss decision is not applied
 
     def stream(self, question: str, evidence: Sequence[Evidence], history: Sequence[Turn], *,
                deadline: "Deadline") -> Iterator[str]:
@@ -68,7 +73,7 @@ class Answerer(Protocol):
 
 
 @runtime_checkable
-class ClaimChecker(Protocol):
+class ClaimChecker(Answerer, Protocol):
     """An answerer whose sentences are its own words: each must be checked against its passage."""
 
     def supporting_quote(self, claim: str, passage: str, *, deadline: "Deadline") -> str | None:

@@ -101,6 +101,10 @@ def echoes_prompt(reply: str, messages: list[dict[str, str]], evidence: Sequence
 class ChatAnswerer:
     """Answers, and checks claims, with a chat model; the answer contract of `answerers.base`."""
 
+    streams_progress = True
+    checks_claims = True
+    judges_near_misses = True
+
     def __init__(self, name: str, model: ChatModel, settings: Settings):
         self.name = name
         self._model = model

@@ -55,7 +55,7 @@ class LlamaCppChat:
             log.warning("llama.cpp generation failed: %s: %s", type(exc).__name__, exc)
             raise AnswererUnavailable(FAILED_NOTE, cause=exc) from exc
         finally:
-            if hasattr(chunks, "close"):
+            if chunks is not None and hasattr(chunks, "close"):
                 chunks.close()  # stops generating (e.g. at the deadline)
             self._lock.release()
         if finish_reason == "length":

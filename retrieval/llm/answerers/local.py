@@ -31,6 +31,9 @@ def _lexical(question_words: set[str], sentence: str) -> float:
 
 class LocalAnswerer:
     name = "local"
+    streams_progress = False  # answers in milliseconds
+    checks_claims = False  # quotes the summaries word for word
+    judges_near_misses = False  # the fitted near-miss decision judges for it
 
     def __init__(self, settings=None):
         self.settings = settings
@@ -58,7 +61,7 @@ class LocalAnswerer:
         candidates = [c for c in candidates if c[4].paper.id == evidence[0].paper.id] or candidates
         candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
         best_score, best_paper = candidates[0][0], candidates[0][4].paper.id
-        chosen = []
+        chosen: list[tuple[float, int, int, str, Evidence]] = []
         for candidate in candidates:
             score, _, _, sentence, item = candidate
             if len(chosen) >= MAX_SENTENCES or score < KEEP_SHARE * best_score:
