@@ -154,9 +154,12 @@ class Library:
         return Path(platformdirs.user_cache_dir("paperbot"))
 
     @property
-    def decides_near_misses(self) -> bool:
-        """Whether the fitted near-miss model decides; an answerer that judges its passages itself says so."""
-        return not self.answerer.judges_near_misses
+    def pipeline(self):
+        """Answering, made of this library's parts as they are now (a test or `eval --fit` may swap one)."""
+        from .answering.pipeline import AnswerPipeline
+
+        return AnswerPipeline(self.searcher, self.decisions, self.sentences, self.answerer,
+                              deadline_s=self.settings.llm.deadline, max_question_chars=self.settings.max_question_chars)
 
     @property
     def streams_progress(self) -> bool:
@@ -360,12 +363,10 @@ class Library:
 
     def ask(self, question: str, history: Sequence[Turn] = (), scope: Sequence[str] = ()) -> Answer:
         """Answer a question; ``scope`` (paper ids) when it is asked about those papers."""
-        from .answering.pipeline import answer_question
-
         searcher = self.searcher
         searcher.refresh()  # the one look at the change log this question makes
         with searcher.reading():
-            return answer_question(self, question, history, scope)
+            return self.pipeline.answer(question, history, scope)
 
     def is_question_for_bot(self, text: str) -> bool:
         """Whether a message is a question for the papers, not thanks or chatter: the fitted route."""
@@ -374,15 +375,13 @@ class Library:
 
         if not clean_question(text):
             return False
-        route, _ = self.decisions.route(understand(self, text))
+        route, _ = self.decisions.route(understand(self.searcher, text))
         return route != "chitchat"
 
     def ask_stream(self, question: str, history: Sequence[Turn] = (),
                    scope: Sequence[str] = ()) -> Iterator[Progress | Answer]:
         """Yield :class:`Progress` (what it is doing, never answer text), then the final, verified :class:`Answer`."""
-        from .answering.pipeline import stream_answer
-
         searcher = self.searcher
         searcher.refresh()
         with searcher.reading():
-            yield from stream_answer(self, question, history, scope)
+            yield from self.pipeline.stream(question, history, scope)

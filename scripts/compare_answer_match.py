@@ -33,7 +33,7 @@ def main(paths: list[Path]) -> None:
         gold = answering(item, list(found.texts))
         if not any(gold):
             continue
-        q = understand(library, item.question)
+        q = understand(library.searcher, item.question)
         for name, scores in (("corpus embedder (MiniLM)", found.similarities(q.embedding)),
                              ("answer matcher (e5)", found.answer_similarities(q.answer_query(sentences)))):
             first[name].append(gold[int(np.argmax(scores))])

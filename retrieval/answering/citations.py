@@ -9,7 +9,7 @@ point at nothing are removed; a snippet that is not verbatim is never returned.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..llm.answerers.base import Evidence
 from ..index.sentence_split import split_sentences as sentences
@@ -93,7 +93,7 @@ def _snippet(item: Evidence, claim: str, quotes: Sequence[str]) -> str:
 
 
 def cite(text: str, evidence: Sequence[Evidence],
-         quotes: dict[int, Sequence[str]] | None = None) -> tuple[str, list[Citation]]:
+         quotes: Mapping[int, Sequence[str]] | None = None) -> tuple[str, list[Citation]]:
     """Turn an answerer's [n] markers into verified citations; return (answer text, citations).
 
     ``quotes`` (evidence number -> the passage text claim checks found) picks each snippet.

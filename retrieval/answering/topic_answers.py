@@ -6,6 +6,7 @@ that best matches the topic, the weaker ones are folded into one closing line, s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..llm.answerers.base import Evidence
@@ -14,18 +15,21 @@ from ..questions.signals import Question
 from ..types import Answer
 
 if TYPE_CHECKING:
-    from ..library import Library
+    from ..index.corpus_index import CorpusIndex
+    from .reader import Reading
 
 SHOWN = 5  # members quoted in full; the rest are folded
 STRONG = 0.5  # membership probability of a member quoted in full
 
 
-def topic_answer(library: "Library", q: Question, members: list[tuple[str, float]]) -> Answer:
-    index = library.searcher.index
+def topic_answer(q: Question, members: list[tuple[str, float]], index: "CorpusIndex",
+                 read: Callable[[Question, str], "Reading"]) -> Answer:
+    """The list, each member shown with the sentence ``read`` (the reader) finds best for the topic."""
     evidence: list[Evidence] = []
-    shown, folded = [], []
+    shown: list[str] = []
+    folded: list[str] = []
     for paper_id, probability in members:
-        best = library.decisions.read(q, paper_id, index, library.sentences).best
+        best = read(q, paper_id).best
         paper = index.papers[paper_id]
         sentence = best.text if best else " ".join(paper.text.split()[:40])
         item = Evidence(n=len(evidence) + 1, paper=paper, text=sentence, score=probability)

@@ -78,6 +78,9 @@ class Deadline:
                     item, error = items.get(timeout=self.remaining())
                 except queue.Empty:
                     raise DeadlineExceeded(f"the {self.seconds:g} s deadline passed") from None
+                if self.expired and error is None and item is not _DONE:
+                    # Made after the deadline (on a busy machine this thread may wake late): not used.
+                    raise DeadlineExceeded(f"the {self.seconds:g} s deadline passed")
                 if error is not None:
                     raise error
                 if item is _DONE:

@@ -83,11 +83,11 @@ class DecisionModels:
     def followup(self, q: Question, previous: list[str], index: CorpusIndex) -> tuple[bool, float]:
         return self._binary("followup", followup_features(q, previous, index))
 
-    def topic_members(self, q: Question, index: CorpusIndex) -> list[tuple[str, float]]:
+    def topic_members(self, q: Question, index: CorpusIndex, sentences: SentenceIndex) -> list[tuple[str, float]]:
         """Candidate papers that belong in the list, with their probability, best first."""
         members = []
         for rank, paper_id in enumerate(q.result.ranked_papers()[:TOPIC_CANDIDATES]):
-            member, p = self._binary("topic_member", topic_member_features(q, paper_id, rank, index))
+            member, p = self._binary("topic_member", topic_member_features(q, paper_id, rank, index, sentences))
             if member:
                 members.append((paper_id, p))
         return sorted(members, key=lambda m: -m[1])

@@ -170,10 +170,11 @@ def _best_sentence_dense(q: Question, paper_id: str | None, index: CorpusIndex, 
 # -- topic lists: is this candidate paper about the asked topic? -------------------------------
 
 TOPIC_MEMBER_FEATURES = ("paper_dense", "dense_below_top", "lexical_share", "lexical_strength", "coverage",
-                         "inverse_rank")
+                         "inverse_rank", "best_sentence_answer_match")
 
 
-def topic_member_features(q: Question, paper_id: str, rank: int, index: CorpusIndex) -> list[float]:
+def topic_member_features(q: Question, paper_id: str, rank: int, index: CorpusIndex,
+                          sentences: SentenceIndex) -> list[float]:
     result = q.result
     weights = q.idf(index)
     lexical_top = max(result.lexical_scores.values(), default=0.0)
@@ -181,7 +182,7 @@ def topic_member_features(q: Question, paper_id: str, rank: int, index: CorpusIn
     dense = result.dense_scores.get(paper_id, 0.0)
     return [dense, result.top_dense - dense, lexical / lexical_top if lexical_top else 0.0,
             lexical / (sum(weights.values()) + 1.0), coverage(weights, index.paper_stems.get(paper_id, frozenset())),
-            1.0 / (rank + 1)]
+            1.0 / (rank + 1), _best_sentence_answer_match(q, paper_id, index, sentences)]
 
 
 # -- follow-ups: does the question continue the thread? ----------------------------------------

@@ -128,7 +128,7 @@ class _Scorer:
 def _reader_alone(library: "Library", singles: Sequence[Labelled]) -> dict[str, tuple[float, int]]:
     """The reader on its own, given the right paper: its top sentence states the answer; and the
     evidence a model would get holds it (that mode's ceiling)."""
-    from ..answering.pipeline import evidence_for, understand
+    from ..answering.pipeline import understand
 
     index = library.searcher.index
     top, evidence = [], []
@@ -138,10 +138,10 @@ def _reader_alone(library: "Library", singles: Sequence[Labelled]) -> dict[str, 
         every = library.sentences.of(index.papers[item.gold[0]]).texts
         if not any(answering(item, every)):
             continue  # the labelled answer is in no quotable sentence
-        q = understand(library, item.question)
+        q = understand(library.searcher, item.question)
         reading = library.decisions.read(q, item.gold[0], index, library.sentences)
         top.append(bool(reading.best) and answering(item, [reading.best.text])[0])
-        passages = evidence_for(library, q)
+        passages = library.pipeline.evidence_for(q)
         evidence.append(any(any(answering(item, sentences(e.text))) for e in passages))
     if not top:
         return {}

@@ -91,7 +91,7 @@ def build_examples(library: "Library", singles: Sequence[Labelled], conversation
         ranked = q.result.ranked_papers()
         if item.type == "topic_list":
             for rank, paper_id in enumerate(ranked[:12]):
-                out["topic_member"].add(topic_member_features(q, paper_id, rank, index),
+                out["topic_member"].add(topic_member_features(q, paper_id, rank, index, sentences),
                                         "member" if paper_id in item.gold else "apart", item.id)
 
     questions = {}
@@ -100,13 +100,13 @@ def build_examples(library: "Library", singles: Sequence[Labelled], conversation
             continue  # its parts teach the reader; the route learns from whole questions
         if n % 50 == 0:
             progress(f"questions {n}/{len(singles)}")
-        questions[item.id] = q = understand(library, item.question)
+        questions[item.id] = q = understand(library.searcher, item.question)
         standalone(item, q)
     firsts = []
     for conversation in conversations:
         previous: list[str] = []
         for number, turn in enumerate(conversation.turns):
-            q = understand(library, turn.question)
+            q = understand(library.searcher, turn.question)
             group = f"{conversation.id}/{number}"
             out["route"].add(route_features(q), ROUTE_OF_TYPE.get(turn.type, "single"), group)
             gold = [g for g in turn.gold if g in known]
@@ -202,7 +202,7 @@ def fit_decisions(library: "Library", singles: Sequence[Labelled], conversations
     examples = build_examples(library, singles, conversations, progress)
     models, report = {}, {"fitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                           "questions": len(singles), "conversations": len(conversations)}
-    asked = [(a, understand(library, a.question))
+    asked = [(a, understand(library.searcher, a.question))
              for a in reader_items(singles, conversations, set(library.searcher.index.papers))]
     progress(f"fitting the reader on {sum(a.stated for a, _ in asked)} answerable questions")
     models["reader"], readings, report["reader"] = fit_reader_and_readings(library, asked, progress)

@@ -14,7 +14,7 @@ from paperbot.retrieval.questions.linear_model import LinearModel
 
 
 def _route(library, question):
-    return library.decisions.route(understand(library, question))[0]
+    return library.decisions.route(understand(library.searcher, question))[0]
 
 
 ROUTES = {

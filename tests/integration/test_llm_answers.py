@@ -20,7 +20,7 @@ from paperbot.bot.cli import main
 from paperbot.config import load_settings
 from paperbot.retrieval.llm.answerers import build_answerer
 from paperbot.retrieval.llm.answerers.local import LocalAnswerer
-from paperbot.retrieval.answering.pipeline import UNCITED_NOTE, UNSUPPORTED_NOTE, _prepare
+from paperbot.retrieval.answering.pipeline import UNCITED_NOTE, UNSUPPORTED_NOTE
 from paperbot.retrieval.answering.citations import cite
 from paperbot.retrieval.library import Library
 from paperbot.retrieval.types import Answer, Paper, Progress, paper_id_for
@@ -66,7 +66,7 @@ def base_library(_shipped_index_dir, tmp_path_factory):
 def local_answers(base_library):
     """question -> the extractive answer over the passages the model was given (what a fallback must show)."""
     def extractive(question: str) -> str:
-        _, prepared = _prepare(base_library, question, (), ())
+        prepared = base_library.pipeline._prepare(question, (), ())
         return cite(LocalAnswerer().extract(question, prepared.evidence).text, prepared.evidence)[0]
 
     return extractive

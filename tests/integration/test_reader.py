@@ -22,13 +22,13 @@ def test_the_reader_ranks_by_its_fitted_parameters(shared_library):
     index, sentences = shared_library.searcher.index, shared_library.sentences
     paper = _paper(shared_library, "Binarized Neural Architecture Search")
     question = "by what margin is the binarized search quicker than PC-DARTS?"
-    fitted = models.read(understand(shared_library, question), paper.id, index, sentences)
+    fitted = models.read(understand(shared_library.searcher, question), paper.id, index, sentences)
     assert "40% faster search" in fitted.best.text
     # The same question read with every leaf's vote turned around ranks that sentence last.
     reader = models.models["reader"]
     turned = replace(reader, prior=-reader.prior, trees=tuple(replace(t, value=-t.value) for t in reader.trees))
     flipped = DecisionModels(models.embedder, {**models.models, "reader": turned})
-    backwards = flipped.read(understand(shared_library, question), paper.id, index, sentences)
+    backwards = flipped.read(understand(shared_library.searcher, question), paper.id, index, sentences)
     assert backwards.ranked[-1].text == fitted.best.text
     assert np.isclose(backwards.ranked[-1].probability, 1 - fitted.best.probability)
 
