@@ -133,6 +133,12 @@ class Library:
 
         return build_answerer(self.settings)
 
+    @property
+    def _indexer(self):
+        from .corpus.ingest import Indexer
+
+        return Indexer(self.store, self.embedder, self.settings)
+
     @cached_property
     def _writer_lock(self):
         """The embedded index's one-writer lock; None with a Chroma server, which takes several writers."""
@@ -202,10 +208,9 @@ class Library:
 
     def ingest(self, paths: Sequence[Path] | None = None, *, prune: bool = False, progress: bool = False):
         from .index import word_rarity
-        from .corpus.ingest import ingest
 
         with self.writing():
-            report = ingest(self, paths or [self.settings.corpus_dir], prune=prune, progress=progress)
+            report = self._indexer.ingest(paths or [self.settings.corpus_dir], prune=prune, progress=progress)
             if report.papers_indexed or report.removed:
                 self.searcher.live.keep_saved()  # so the next process starts warm
         word_rarity.save_table(self._cache_dir)  # once: questions then skip loading wordfreq's lists
@@ -280,23 +285,19 @@ class Library:
         and by whom it was added; DuplicatePaperError if the new title is another paper's."""
         from dataclasses import replace
 
-        from .corpus.ingest import replace_paper
-
         with self.writing(timeout_s=wait_s):
             old = self._catalog_paper(old_id)
             if old is not None:
                 paper = replace(paper, added=old.added or paper.added, added_by=old.added_by or paper.added_by)
-            replaced = replace_paper(self, old_id, paper)
+            replaced = self._indexer.replace_paper(old_id, paper)
         self.searcher.refresh()
         return replaced
 
     def add_paper(self, paper: Paper, *, wait_s: float | None = None) -> Paper:
         """Index one paper now (e.g. from Slack); raises DuplicatePaperError if it is already in, and
         IndexBusy if another writer still holds the index after ``wait_s`` seconds (None: no limit)."""
-        from .corpus.ingest import add_paper
-
         with self.writing(timeout_s=wait_s):
-            added = add_paper(self, paper)
+            added = self._indexer.add_paper(paper)
         self.searcher.refresh()  # questions right after see it
         return added
 

@@ -17,7 +17,7 @@ import pytest
 from paperbot.config import load_settings
 from paperbot.retrieval.corpus.chunking import Chunker
 from paperbot.retrieval.index.corpus_index import CorpusIndex
-from paperbot.retrieval.corpus.ingest import add_paper
+from paperbot.retrieval.corpus.ingest import Indexer
 from paperbot.retrieval.library import Library
 from paperbot.retrieval.corpus.loaders import corpus_files, load_file
 from paperbot.retrieval.questions.lookup import LookupIndex
@@ -130,7 +130,7 @@ def test_saved_index_is_loaded_when_nothing_changed_and_updated_when_something_d
     writer = Library(settings)
     paper = Paper(id=paper_id_for("slack", "Quokka Lattices"), title="Quokka Lattices", source="slack",
                   text="Quokka lattices predict coastal tides from satellite altimetry.")
-    add_paper(writer, paper)
+    Indexer(writer.store, writer.embedder, writer.settings).add_paper(paper)
 
     reader = Library(settings)
     monkeypatch.setattr(type(reader.store), "papers", lambda self: pytest.fail("the whole corpus was read again"))

@@ -5,7 +5,7 @@ however many steps of a question and of its thread ask for them."""
 from __future__ import annotations
 
 from paperbot.retrieval.index import live_index
-from paperbot.retrieval.corpus.ingest import add_paper
+from paperbot.retrieval.corpus.ingest import Indexer
 from paperbot.retrieval.questions.mentions import MentionIndex
 from paperbot.retrieval.types import Paper, Turn, paper_id_for
 
@@ -67,7 +67,7 @@ def test_a_thread_finds_each_texts_mentions_once_per_generation(shipped_library,
     # A new paper is a new generation: the same text is read again, against the new catalog.
     paper = Paper(id=paper_id_for("slack", "Quokka Lattices"), title="Quokka Lattices", source="slack",
                   text="Quokka lattices predict coastal tides from satellite altimetry.", presenter="Hongbo Tian")
-    add_paper(library, paper)
+    Indexer(library.store, library.embedder, library.settings).add_paper(paper)
     before = len(found)
     assert library.ask("who presented the quokka lattices paper?").paper_ids == [paper.id]
     assert library.ask("who presented the quokka lattices paper?").paper_ids == [paper.id]
