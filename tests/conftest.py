@@ -110,6 +110,18 @@ def _private_cache_dir(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _prompt_server_shutdown():
+    """In-process waitress servers (most Slack tests start one) see their shutdown on the next wake-up
+    of their loop: once a second by default, which each test's teardown waited out. A 50 ms wake-up
+    changes only that wait (`paperbot serve` processes keep waitress's default)."""
+    from waitress.adjustments import Adjustments
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Adjustments, "asyncore_loop_timeout", 0.05)
+        yield
+
+
 def pytest_collection_modifyitems(items):
     """The longest tests first: in a parallel run (-n 2) no worker is left with one of them at the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -186,6 +186,7 @@ def _read_only_remedy() -> str:
 @pytest.mark.skipif(sandbox.read_only_technique() is None,
                     reason="running as root where user namespaces are not allowed: no read-only mount can be "
                            "made, and chmod does not restrict root")
+@pytest.mark.slow
 def test_read_only_data_directory_reads_and_refuses_writes_in_one_line(tmp_path):
     corpus = _corpus(tmp_path)
     data = tmp_path / "data"
@@ -238,6 +239,7 @@ def _indexed_with_more(tmp_path, files):
 
 
 @needs_namespaces
+@pytest.mark.slow
 def test_full_disk_is_one_line_reading_still_works_and_nothing_is_lost(tmp_path):
     more, mount, data = _indexed_with_more(tmp_path, [("c.md", "Tiny Recurrent Memory", "A small memory helps recurrence.")])
     q = sandbox.quote
@@ -265,6 +267,7 @@ def test_full_disk_is_one_line_reading_still_works_and_nothing_is_lost(tmp_path)
 
 
 @needs_namespaces
+@pytest.mark.slow
 def test_disk_filling_up_during_an_ingest_is_one_line_and_the_next_run_completes(tmp_path):
     more, mount, data = _indexed_with_more(tmp_path, [
         (f"p{i:03d}.md", f"Paper Number {i} About Things", f"A short summary {i} of many things.") for i in range(100)])

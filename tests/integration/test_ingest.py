@@ -14,6 +14,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from paperbot.config import load_settings
 from paperbot.retrieval.index import live_index
+from paperbot.retrieval.index import store as store_module
 from paperbot.retrieval.corpus.chunking import Chunker
 from paperbot.retrieval.corpus.ingest import DuplicatePaperError
 from paperbot.retrieval.library import Library
@@ -296,9 +297,29 @@ def test_add_paper_indexes_at_once_and_refuses_a_duplicate_title(library, corpus
                                 text="Again.", source="slack"))
 
 
-def test_writes_larger_than_a_chroma_batch(library):
-    rng = random.Random(3)
+def test_writes_larger_than_a_chroma_batch(library, monkeypatch):
+    """Chroma refuses a write of more records than its max batch size (5,461 embedded), so the store
+    splits its writes. Shown small: Chroma made to refuse batches over 40, the store's batch 16."""
+    from chromadb.api.rust import RustBindingsAPI
+
     store = library.store
+    assert store_module._BATCH <= store._client.get_max_batch_size()  # the real batch fits the real limit
+    limit, written = 40, []
+
+    def refusing_over_the_limit(write):
+        def checked(self, *args, **kwargs):
+            ids = kwargs["ids"] if "ids" in kwargs else args[0]
+            if len(ids) > self.get_max_batch_size():  # what Chroma's engine does (in Rust, unpatchable)
+                raise ValueError(f"Batch size of {len(ids)} is greater than max batch size of {limit}")
+            written.append(len(ids))
+            return write(self, *args, **kwargs)
+        return checked
+
+    monkeypatch.setattr(RustBindingsAPI, "get_max_batch_size", lambda self: limit)
+    for name in ("_add", "_upsert", "_update"):
+        monkeypatch.setattr(RustBindingsAPI, name, refusing_over_the_limit(getattr(RustBindingsAPI, name)))
+    monkeypatch.setattr(store_module, "_BATCH", 16)
+    rng = random.Random(3)
     count = store._client.get_max_batch_size() + 50
     chunker = Chunker(library.settings.retrieval)
 
@@ -317,6 +338,7 @@ def test_writes_larger_than_a_chroma_batch(library):
     store.upsert_papers(items("second"))  # replacing them all goes through batched deletes
     chunks = store.chunks()
     assert len(chunks) == count and all(c.text.startswith("second") for c in chunks)
+    assert sum(written) >= 4 * count and max(written) <= limit  # every record went through the checked writes
 
 
 # -- skipping unchanged files, duplicates, identity, bad input --------------------------------

@@ -146,6 +146,7 @@ def test_saved_index_is_loaded_when_nothing_changed_and_updated_when_something_d
     assert len(saved) == 1 and saved[0].stem.endswith(f"{reader.store.generation():012d}")
 
 
+@pytest.mark.slow
 def test_a_running_library_answers_about_a_paper_another_process_adds(shipped_library, shipped_data_dir, tmp_path):
     library = shipped_library
     before = library.ask(KEYWORD_QUESTION)

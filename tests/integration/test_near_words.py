@@ -95,6 +95,17 @@ def corpus(request) -> tuple[CorpusIndex, list[str]]:
     return index, questions
 
 
+@pytest.fixture(scope="module")
+def scanned_mentions(corpus) -> list:
+    """What a scan of every word and every title finds in each question: the reference the small and
+    the large catalog are both compared with, so computed once per corpus."""
+    index, questions = corpus
+    with pytest.MonkeyPatch.context() as patch:
+        scan_every_word(patch)
+        patch.setattr(mentions, "EVERY_TITLE_UP_TO", 10**9)
+        return [index.mentions._find(q, index.papers) for q in questions]
+
+
 def test_candidates_hold_every_word_that_reaches_the_cutoff():
     near = NearWords()
     words = ENGLISH[:30_000]
@@ -106,10 +117,10 @@ def test_candidates_hold_every_word_that_reaches_the_cutoff():
     checked = 0
     for word in rng.sample(words, 200):
         typed = typo(word, rng)
-        for cutoff, with_ratio in cutoffs:
-            similarity = process.cdist([typed], words, scorer=DamerauLevenshtein.normalized_similarity)[0]
-            if with_ratio:
-                similarity = np.maximum(similarity, process.cdist([typed], words, scorer=fuzz.ratio)[0] / 100)
+        edits = process.cdist([typed], words, scorer=DamerauLevenshtein.normalized_similarity)[0]
+        edits_or_ratio = np.maximum(edits, process.cdist([typed], words, scorer=fuzz.ratio)[0] / 100)
+        for cutoff, with_ratio in cutoffs:  # each word's similarities computed once (the scan is the slow part)
+            similarity = edits_or_ratio if with_ratio else edits
             reaching = set(np.flatnonzero(similarity >= cutoff - 1e-6).tolist())
             found = set(near.candidates(typed, cutoff - 1e-6, with_ratio=with_ratio).tolist())
             assert reaching <= found, (typed, cutoff, [words[i] for i in reaching - found])
@@ -127,16 +138,14 @@ def test_spelling_correction_is_what_a_scan_gives(corpus, monkeypatch):
 
 
 @pytest.mark.parametrize("every_title_up_to", [mentions.EVERY_TITLE_UP_TO, 0], ids=["small", "large"])
-def test_mentions_are_what_a_scan_gives(corpus, monkeypatch, every_title_up_to):
+def test_mentions_are_what_a_scan_gives(corpus, scanned_mentions, monkeypatch, every_title_up_to):
     """A small catalog scores every title; a large one (here: as if large) the titles near the question."""
     monkeypatch.setattr(mentions, "EVERY_TITLE_UP_TO", every_title_up_to)
     index, questions = corpus
     papers = index.papers
     found = [index.mentions._find(q, papers) for q in questions]  # uncached: found now
     assert sum(bool(m.papers) for m in found) > 50 and sum(bool(m.people) for m in found) > 50
-    scan_every_word(monkeypatch)
-    monkeypatch.setattr(mentions, "EVERY_TITLE_UP_TO", 10**9)
-    scanned = [index.mentions._find(q, papers) for q in questions]
+    scanned = scanned_mentions
     small = len(index.mentions._titles.words) <= every_title_up_to
     for question, new, old in zip(questions, found, scanned):
         assert (new.people, new.papers, new.name_words) == (old.people, old.papers, old.name_words), question

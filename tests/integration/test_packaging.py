@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow  # builds and installs a wheel: started first
 _NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache")
 
 

@@ -79,6 +79,7 @@ def _start_together(url: str, replicas: int, tmp_path) -> list[tuple[int, str, s
     return outcomes
 
 
+@pytest.mark.slow
 def test_replicas_starting_together_on_an_empty_postgres_make_one_schema(postgres_url, request, tmp_path):
     """Two rounds: four replica processes open one new, empty database at the same moment."""
     for _ in range(2):

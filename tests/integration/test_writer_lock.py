@@ -58,6 +58,7 @@ def _report(text: str) -> dict[str, int]:
     return {"new": new, "changed": changed, "unchanged": unchanged, "chunks": chunks}
 
 
+@pytest.mark.slow
 def test_two_ingests_started_together_embed_each_paper_once(tmp_path):
     corpus, data = _corpus(tmp_path), tmp_path / "data"
     holder = WriterLock(data, "paperbot ingest")  # held while both start, so they really meet at the lock
@@ -104,6 +105,7 @@ def test_no_wait_while_held_exits_with_the_holder_line(tmp_path):
     assert not (data / "chroma").exists()  # it gave up before opening the index
 
 
+@pytest.mark.slow
 def test_a_writer_killed_with_sigkill_does_not_block_the_next(tmp_path):
     corpus, data = _corpus(tmp_path), tmp_path / "data"
     first = _paperbot(data, "ingest", "--quiet", str(corpus), out=tmp_path / "killed")
@@ -242,6 +244,7 @@ def chroma_server(tmp_path):
     proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_against_a_chroma_server_writers_do_not_wait_for_each_other(tmp_path, chroma_server):
     corpus, data = _corpus(tmp_path), tmp_path / "data"
     holder = WriterLock(data, "paperbot ingest")  # as an embedded writer would hold it

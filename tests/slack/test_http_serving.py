@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import time
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -16,31 +18,59 @@ from paperbot.bot.web.readiness import replica_readiness
 from paperbot.bot.web.server import serve_in_thread
 from paperbot.bot.state.store import State
 from paperbot.config import load_settings
+from paperbot.retrieval.library import Library
+from tests.conftest import SHIPPED_CORPUS
 from tests.paper_slack_harness import SIGNING_SECRET, signed_post, start_fake_slack
 
 MARKER = "BODY-MARKER-7f3a"  # appears in every test body; must never appear in a log
 
 
-def _settings(shipped_library, slack_port: int, **extra):
-    return load_settings(data_dir=shipped_library.settings.data_dir,
+def _settings(library, slack_port: int, **extra):
+    return load_settings(data_dir=library.settings.data_dir,
                          slack_api_url=f"http://127.0.0.1:{slack_port}/api/",
                          slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET, **extra)
 
 
-@pytest.fixture
-def served(shipped_library, tmp_path, caplog):
-    caplog.set_level(logging.DEBUG)  # whatever any library logs, at any level, is captured
+def _serve(library, tmp_path):
     fake, slack_server = start_fake_slack()
-    settings = _settings(shipped_library, slack_server.server_port, http={"backlog": 777})
+    settings = _settings(library, slack_server.server_port, http={"backlog": 777})
     state = State(f"sqlite:///{tmp_path / 'db' / 'state.sqlite3'}")
-    server = serve_in_thread(build_app(settings, shipped_library, state), settings,
-                             readiness=replica_readiness(shipped_library, state))
+    server = serve_in_thread(build_app(settings, library, state), settings, readiness=replica_readiness(library, state))
     base = f"http://127.0.0.1:{server.server_port}"
     fake.calls.clear()
-    yield type("Served", (), {"base": base, "events": base + "/slack/events", "fake": fake, "state": state,
-                              "tmp_path": tmp_path, "port": server.server_port, "settings": settings})
-    server.shutdown()
-    slack_server.shutdown()
+    served = SimpleNamespace(base=base, events=base + "/slack/events", fake=fake, state=state, tmp_path=tmp_path,
+                             port=server.server_port, settings=settings)
+    return served, lambda: (server.shutdown(), slack_server.shutdown())
+
+
+@pytest.fixture(scope="module")
+def _served_once(_shipped_index_dir, tmp_path_factory):
+    """One server over a copy of the shipped index for the tests that leave it as it was."""
+    tmp_path = tmp_path_factory.mktemp("served")
+    shutil.copytree(_shipped_index_dir, tmp_path / "data")
+    with pytest.MonkeyPatch.context() as patch:  # set up before the per-test isolation: no shell settings
+        for name in [n for n in os.environ if n.startswith(("PAPERBOT_", "SLACK_", "OPENAI_"))]:
+            patch.delenv(name)
+        library = Library(load_settings(data_dir=tmp_path / "data", corpus_dir=SHIPPED_CORPUS))
+        served, stop = _serve(library, tmp_path)
+    yield served
+    stop()
+
+
+@pytest.fixture
+def served(_served_once, caplog):
+    caplog.set_level(logging.DEBUG)  # whatever any library logs, at any level, is captured
+    _served_once.fake.calls.clear()
+    return _served_once
+
+
+@pytest.fixture
+def served_alone(shipped_library, tmp_path, caplog):
+    """A server of the test's own, for a test that breaks what it serves from."""
+    caplog.set_level(logging.DEBUG)
+    served, stop = _serve(shipped_library, tmp_path)
+    yield served
+    stop()
 
 
 def _unsigned_post(url: str, body: bytes, content_type: str = "application/json") -> httpx.Response:
@@ -106,7 +136,8 @@ def test_health_and_readiness(served):
     assert ready.status_code == 200 and ready.json() == {"index": "ok", "database": "ok"}
 
 
-def test_not_ready_while_the_database_is_unreachable(served):
+def test_not_ready_while_the_database_is_unreachable(served_alone):
+    served = served_alone
     served.state.engine.dispose()
     shutil.rmtree(served.tmp_path / "db")
     (served.tmp_path / "db").write_text("the database's directory is gone")
@@ -154,8 +185,6 @@ def test_not_ready_while_the_chroma_server_is_down(tmp_path):
     import sys
     import urllib.request
     from pathlib import Path
-
-    from paperbot.retrieval.library import Library
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,6 +12,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -29,13 +30,22 @@ def _closed_port() -> int:
         return probe.getsockname()[1]  # nothing listens there once the probe is closed
 
 
-def _serve(data_dir: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOT_", "SLACK_"))}
+def _start(data_dir: Path, *args: str, **settings: str) -> subprocess.Popen:
+    # Started from a module fixture, before the per-test isolation: leave out the shell's settings here.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOT_", "SLACK_", "OPENAI_"))}
     env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, PAPERBOT_DATA_DIR=str(data_dir),
                PAPERBOT_PORT=str(_closed_port()))
     env.update(settings)
-    return subprocess.run([sys.executable, "-m", "paperbot.bot.cli", "serve", "--host", "127.0.0.1", *args],
-                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.Popen([sys.executable, "-m", "paperbot.bot.cli", "serve", "--host", "127.0.0.1", *args],
+                            env=env, cwd=data_dir.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(process: subprocess.Popen) -> subprocess.CompletedProcess:
+    try:
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        process.kill()
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def _assert_short_failure(result: subprocess.CompletedProcess, setting: str) -> str:
@@ -65,6 +75,43 @@ class _RefusingSlack(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(scope="module")
+def failed(tmp_path_factory):
+    """The failing start-ups below, begun at once: each mostly waits (for Slack's retries, a refused
+    connection), so together they take about the time of the slowest, not the sum. Each test reads its own."""
+    refusing = ThreadingHTTPServer(("127.0.0.1", 0), _RefusingSlack)
+    threading.Thread(target=refusing.serve_forever, daemon=True).start()
+    fake, slack_server = start_fake_slack()  # answers auth.test, refuses apps.connections.open
+    slack_url = f"http://127.0.0.1:{slack_server.server_port}/api/"
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    ports = {"unreachable": _closed_port(), "debug": _closed_port(), "chroma": _closed_port(),
+             "postgresql": _closed_port(), "taken": taken.getsockname()[1]}
+    unreachable, debug = (f"http://127.0.0.1:{ports[name]}/api/" for name in ("unreachable", "debug"))
+    database = f"postgresql+psycopg://paperbot:{DB_PASSWORD}@127.0.0.1:{ports['postgresql']}/paperbot"
+    data = tmp_path_factory.mktemp("failed")
+    runs = {
+        "slack unreachable": _start(data / "1", PAPERBOT_SLACK_API_URL=unreachable),
+        "token refused": _start(data / "2", PAPERBOT_SLACK_API_URL=f"http://127.0.0.1:{refusing.server_port}/api/"),
+        "chroma down": _start(data / "3", PAPERBOT_SLACK_API_URL=slack_url, PAPERBOT_CHROMA__HOST="127.0.0.1",
+                              PAPERBOT_CHROMA__PORT=str(ports["chroma"])),
+        "postgresql unreachable": _start(data / "4", PAPERBOT_SLACK_API_URL=slack_url, PAPERBOT_DATABASE_URL=database),
+        "port in use": _start(data / "5", PAPERBOT_SLACK_API_URL=slack_url, PAPERBOT_PORT=str(ports["taken"])),
+        "debug": _start(data / "6", "--debug", PAPERBOT_SLACK_API_URL=debug),
+        "app token refused": _start(data / "7", SLACK_APP_TOKEN=APP_TOKEN, PAPERBOT_SLACK_API_URL=slack_url),
+    }
+    try:
+        results = {name: _finish(process) for name, process in runs.items()}
+    finally:
+        for process in runs.values():
+            process.kill()
+        taken.close()
+        refusing.shutdown()
+        slack_server.shutdown()
+    return SimpleNamespace(results=results, ports=ports, unreachable=unreachable)
+
+
 @pytest.fixture
 def slack_url():
     """A fake Slack that answers auth.test with ok (the failure under test is elsewhere)."""
@@ -73,49 +120,33 @@ def slack_url():
     server.shutdown()
 
 
-def test_slack_unreachable(tmp_path):
-    url = f"http://127.0.0.1:{_closed_port()}/api/"
-    output = _assert_short_failure(_serve(tmp_path / "data", PAPERBOT_SLACK_API_URL=url), "PAPERBOT_SLACK_API_URL")
+def test_slack_unreachable(failed):
+    url = failed.unreachable
+    output = _assert_short_failure(failed.results["slack unreachable"], "PAPERBOT_SLACK_API_URL")
     assert output.strip() == (f"Error: cannot reach Slack's Web API at {url} ([Errno 111] Connection refused): "
                               "check the network, or PAPERBOT_SLACK_API_URL if it is set")
 
 
-def test_slack_refuses_the_token(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _RefusingSlack)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = _serve(tmp_path / "data", PAPERBOT_SLACK_API_URL=f"http://127.0.0.1:{server.server_port}/api/")
-    finally:
-        server.shutdown()
-    output = _assert_short_failure(result, "SLACK_BOT_TOKEN")
+def test_slack_refuses_the_token(failed):
+    output = _assert_short_failure(failed.results["token refused"], "SLACK_BOT_TOKEN")
     assert "Slack refused auth.test: invalid_auth" in output
 
 
-def test_chroma_server_down(tmp_path, slack_url):
-    port = _closed_port()
-    result = _serve(tmp_path / "data", PAPERBOT_SLACK_API_URL=slack_url, PAPERBOT_CHROMA__HOST="127.0.0.1",
-                    PAPERBOT_CHROMA__PORT=str(port))
-    output = _assert_short_failure(result, "PAPERBOT_CHROMA__HOST")
-    assert f"cannot reach the Chroma server at 127.0.0.1:{port}" in output
+def test_chroma_server_down(failed):
+    output = _assert_short_failure(failed.results["chroma down"], "PAPERBOT_CHROMA__HOST")
+    assert f"cannot reach the Chroma server at 127.0.0.1:{failed.ports['chroma']}" in output
 
 
-def test_postgresql_unreachable_without_showing_its_password(tmp_path, slack_url):
-    port = _closed_port()
-    url = f"postgresql+psycopg://paperbot:{DB_PASSWORD}@127.0.0.1:{port}/paperbot"
-    result = _serve(tmp_path / "data", PAPERBOT_SLACK_API_URL=slack_url, PAPERBOT_DATABASE_URL=url)
-    output = _assert_short_failure(result, "PAPERBOT_DATABASE_URL")
+def test_postgresql_unreachable_without_showing_its_password(failed):
+    port = failed.ports["postgresql"]
+    output = _assert_short_failure(failed.results["postgresql unreachable"], "PAPERBOT_DATABASE_URL")
     assert f"cannot open the state database postgresql+psycopg://paperbot:***@127.0.0.1:{port}/paperbot" in output
     assert "Connection refused" in output
 
 
-def test_port_in_use(tmp_path, slack_url):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        result = _serve(tmp_path / "data", PAPERBOT_SLACK_API_URL=slack_url, PAPERBOT_PORT=str(port))
-    output = _assert_short_failure(result, "PAPERBOT_PORT")
-    assert f"port {port} is already in use" in output
+def test_port_in_use(failed):
+    output = _assert_short_failure(failed.results["port in use"], "PAPERBOT_PORT")
+    assert f"port {failed.ports['taken']} is already in use" in output
 
 
 @pytest.mark.skipif(sandbox.read_only_technique() is None,
@@ -136,9 +167,8 @@ def test_read_only_data_directory(tmp_path, slack_url):
     assert f"{data}" in output
 
 
-def test_debug_shows_the_traceback(tmp_path):
-    url = f"http://127.0.0.1:{_closed_port()}/api/"
-    result = _serve(tmp_path / "data", "--debug", PAPERBOT_SLACK_API_URL=url)
+def test_debug_shows_the_traceback(failed):
+    result = failed.results["debug"]
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "Connection refused" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("Error: cannot reach Slack's Web API")
@@ -148,14 +178,8 @@ def test_debug_shows_the_traceback(tmp_path):
 APP_TOKEN = "xapp-1-very-secret-app-token"
 
 
-def test_socket_mode_with_a_refused_app_token(tmp_path):
-    fake, server = start_fake_slack()  # answers auth.test, refuses apps.connections.open
-    try:
-        result = _serve(tmp_path / "data", SLACK_APP_TOKEN=APP_TOKEN,
-                        PAPERBOT_SLACK_API_URL=f"http://127.0.0.1:{server.server_port}/api/")
-    finally:
-        server.shutdown()
-    output = _assert_short_failure(result, "SLACK_APP_TOKEN")
+def test_socket_mode_with_a_refused_app_token(failed):
+    output = _assert_short_failure(failed.results["app token refused"], "SLACK_APP_TOKEN")
     assert "Slack refused apps.connections.open: no_socket" in output and APP_TOKEN not in output
 
 
