@@ -75,15 +75,15 @@ def _joined_titles(paper: Paper) -> set[tuple[str, str]]:
 
 
 class _SortedCounts:
-    """A multiset kept as counts plus the sorted list of its distinct members."""
+    """A multiset kept as counts plus (``keep_sorted``) the sorted list of its distinct members."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_sorted: bool = True) -> None:
         self.counts: Counter = Counter()
-        self.sorted: list = []
+        self.sorted: list | None = [] if keep_sorted else None
 
     def add(self, items: Iterable) -> None:
         for item in items:
-            if not self.counts[item]:
+            if not self.counts[item] and self.sorted is not None:
                 bisect.insort(self.sorted, item)
             self.counts[item] += 1
 
@@ -92,13 +92,15 @@ class _SortedCounts:
             self.counts[item] -= 1
             if self.counts[item] <= 0:
                 del self.counts[item]
-                at = bisect.bisect_left(self.sorted, item)
-                del self.sorted[at]
+                if self.sorted is not None:
+                    at = bisect.bisect_left(self.sorted, item)
+                    del self.sorted[at]
 
     def bulk(self, items: Iterable) -> None:
         """Add many at once (one sort instead of many inserts)."""
         self.counts.update(items)
-        self.sorted = sorted(self.counts)
+        if self.sorted is not None:
+            self.sorted = sorted(self.counts)
 
 
 class _PaperStems:
@@ -138,7 +140,7 @@ class CorpusIndex:
         self.chunk_bm25 = LexicalIndex()
         self._chunk_by_id: dict[str, Chunk] = {}
         self._vocabulary = _SortedCounts()  # words of whole summaries, counted by paper
-        self._spelling = _SortedCounts()  # the alphabetic ones of 4+ letters: typo candidates
+        self._spelling = _SortedCounts(keep_sorted=False)  # the alphabetic ones of 4+ letters: typo candidates
         self._near_spelling = NearWords()  # every typo candidate ever seen; those gone have no count
         self._joined = _SortedCounts()
         self._hyphenated: dict[str, Counter] = {}
@@ -150,6 +152,9 @@ class CorpusIndex:
         self.mentions = MentionIndex()
         self.lookup = LookupIndex()
         self.apply(papers, chunks, bulk=True)
+
+    def __getstate__(self):  # saved without the word -> stem cache: a question stems its few words again
+        return dict(self.__dict__, _stems={})
 
     # -- changes ------------------------------------------------------------------------------
 
@@ -204,6 +209,7 @@ class CorpusIndex:
         if papers and last is not None and catalog_order(papers[0]) < last:
             # A paper sorts before the last one (e.g. a changed older paper): put it in its place.
             self.papers = dict(sorted(self.papers.items(), key=lambda item: catalog_order(item[1])))
+            self.mentions.renumber(self.papers)
 
     def _remove(self, paper_id: str) -> None:
         paper = self.papers.pop(paper_id)
