@@ -21,6 +21,7 @@ import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from .deferred import Deferred
 from .lexical import LexicalIndex
 from ..questions.lookup import LookupIndex
 from ..questions.mentions import MentionIndex
@@ -150,7 +151,7 @@ class CorpusIndex:
         self.source_counts: Counter = Counter()  # source file -> its papers: the sources, without a scan
         self.sources_by_word: dict[str, set[str]] = {}  # a word of a source's name -> those sources
         self.mentions = MentionIndex()
-        self.lookup = LookupIndex()
+        self._lookup = Deferred(LookupIndex())  # only `/paper` reads it: a saved one is read on first use
         self.apply(papers, chunks, bulk=True)
 
     def __getstate__(self):  # saved without the word -> stem cache: a question stems its few words again
@@ -189,7 +190,7 @@ class CorpusIndex:
                     self.sources_by_word.setdefault(word, set()).add(paper.source)
             self.source_counts[paper.source] += 1
             self.mentions.add(paper)
-            self.lookup.add(paper)
+            self._lookup.change("add", paper)
         self.paper_bm25.add(paper_docs)
         self.chunk_bm25.add(chunk_docs)
         new_words = [w for w in vocabulary if not self._vocabulary.counts[w]]
@@ -243,9 +244,13 @@ class CorpusIndex:
             if self.document_frequency[stem] <= 0:
                 del self.document_frequency[stem]
         self.mentions.remove(paper)
-        self.lookup.remove(paper)
+        self._lookup.change("remove", paper)
 
     # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def lookup(self) -> LookupIndex:
+        return self._lookup.get()
 
     @property
     def paper_ids(self):

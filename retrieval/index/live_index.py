@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 
 # Saved indexes are pickled objects: one saved by other code than this is ignored, never loaded.
 # Paths under retrieval/; the path is hashed too, so a module that moves changes the version.
-_PICKLED_MODULES = ("index/corpus_index", "index/lexical", "questions/lookup", "questions/mentions", "index/near_words",
-                    "index/word_table", "index/text_match", "types", "answering/source_lists")
+_PICKLED_MODULES = ("index/corpus_index", "index/deferred", "index/lexical", "questions/lookup", "questions/mentions",
+                    "index/near_words", "index/word_table", "index/text_match", "types", "answering/source_lists")
 
 
 def _code_version() -> str:
