@@ -152,12 +152,13 @@ def build(size: int, work: Path, limit_s: float) -> tuple[Path, dict]:
     if done.exists():
         return data, json.loads(done.read_text())
     shutil.rmtree(data, ignore_errors=True)
-    smaller = sorted((json.loads(d.joinpath("built.json").read_text()), d) for d in work.glob("data-*")
-                     if d.joinpath("built.json").exists() and json.loads(d.joinpath("built.json").read_text())["batches"]
-                     * BATCH < size)
+    built = [(json.loads(d.joinpath("built.json").read_text()), d) for d in work.glob("data-*")
+             if d.joinpath("built.json").exists()]
+    smaller = sorted((r["batches"], str(d)) for r, d in built if r["batches"] * BATCH < size)
     record = {"batches": 0, "build_s": 0.0, "stopped": None}
     if smaller:
-        record, source = smaller[-1]
+        source = Path(smaller[-1][1])
+        record = json.loads((source / "built.json").read_text())
         shutil.copytree(source, data)
         record = dict(record, stopped=None)
     batches = corpus_batches(work / "corpus", size)
