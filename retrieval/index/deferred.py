@@ -1,9 +1,10 @@
 """A part of the saved index that is read only when something first uses it.
 
-`/paper` lookup's tables are a third of the saved index, and a `paperbot ask` never reads them:
-saved as their own pickled bytes inside the index, they are unpickled on first use instead of
-with the rest. Changes made before then (the papers a new process catches up with) wait in order
-and are applied when the part is made, so it ends as if it had been loaded at once.
+`/paper` lookup's tables (a third of the saved index) and the tables that correct a misspelt word
+are never read by a `paperbot ask` whose words the corpus has: saved as their own pickled bytes
+inside the index, they are unpickled on first use instead of with the rest. Changes made before
+then (the papers a new process catches up with) wait in order and are applied when the part is
+made, so it ends as if it had been loaded at once.
 """
 
 from __future__ import annotations

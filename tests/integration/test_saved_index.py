@@ -1,6 +1,6 @@
-"""The saved index reads back as the index it was: every query answers the same, and the part a
-question never uses (`/paper` lookup's tables) is unpickled only when a lookup first needs it,
-with the changes made before then applied in order."""
+"""The saved index reads back as the index it was: every query answers the same, and the parts a
+question may not use (`/paper` lookup's tables, the tables that correct a misspelt word) are
+unpickled only when first needed, with the changes made before then applied in order."""
 
 from __future__ import annotations
 
@@ -56,3 +56,14 @@ def test_saving_again_keeps_an_unread_part_as_it_was_read(tmp_path, monkeypatch)
     again = pickle.loads(pickle.dumps(read))
     assert len(unpickled) == 1 and not read._lookup.loaded  # only the outer pickle: the part's bytes copied
     assert again.lookup.find(again.papers, "refomer")[0].paper.title.startswith("Reformer")
+
+
+def test_misspelling_tables_are_read_for_the_first_word_the_corpus_lacks(tmp_path):
+    papers, chunks = _shipped()
+    index = CorpusIndex(papers, chunks)
+    read = _saved_and_read(index, tmp_path)
+    assert read.correct_spelling("how does reformer hash attention") == "how does reformer hash attention"
+    assert not read._typo_words.loaded and not read._joined.loaded
+    for typed in ("refomer hashing", "batchnorm", "normaliz"):
+        assert read.correct_spelling(typed) == index.correct_spelling(typed) != typed
+    assert read._typo_words.loaded and read._joined.loaded
