@@ -40,6 +40,7 @@ import cProfile
 import collections
 import contextlib
 import functools
+import itertools
 import json
 import os
 import random
@@ -82,7 +83,8 @@ class CorpusWords:
     def __init__(self, seed: int = 11):
         papers = shipped_papers()
         counts = collections.Counter(w for p in papers for w in re.findall(r"[a-z]{3,}", f"{p.title} {p.text}".lower()))
-        self.shipped, self.shipped_weights = list(counts), list(counts.values())
+        self.shipped = list(counts)
+        self.shipped_cumulative = list(itertools.accumulate(counts.values()))
         people = {name for p in papers for name in (*p.authors, *([p.presenter] if p.presenter else []))}
         parts = [name.split() for name in people if len(name.split()) >= 2]
         self.first_names = sorted({p[0] for p in parts if p[0].isalpha() and len(p[0]) > 2})
@@ -92,7 +94,7 @@ class CorpusWords:
 
     def draw(self, k: int) -> list[str]:
         """k words, half from the shipped corpus's own (as often as it uses them), half everyday ones."""
-        shipped = self.rng.choices(self.shipped, weights=self.shipped_weights, k=k)
+        shipped = self.rng.choices(self.shipped, cum_weights=self.shipped_cumulative, k=k)
         everyday = self.everyday(k)
         return [shipped[i] if self.rng.random() < 0.5 else everyday[i] for i in range(k)]
 
@@ -115,12 +117,13 @@ def write_batch(folder: Path, words: CorpusWords, population: list[str], group: 
     """Papers start .. start + BATCH - 1 as Markdown files with front matter."""
     rng = words.rng
     folder.mkdir(parents=True, exist_ok=True)
-    weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(population))]  # a few people write many papers
+    # A few people write many papers: P(rank r) ~ r^-0.8.
+    cumulative = list(itertools.accumulate(1.0 / (rank + 1) ** 0.8 for rank in range(len(population))))
     for i in range(start, start + BATCH):
         title = " ".join(w.capitalize() for w in words.draw(rng.randint(4, 9)))
         if rng.random() < 0.4:
             title = f"{words.short_name()}: {title}"
-        authors = list(dict.fromkeys(rng.choices(population, weights=weights, k=rng.randint(2, 6))))
+        authors = list(dict.fromkeys(rng.choices(population, cum_weights=cumulative, k=rng.randint(2, 6))))
         sentences = [" ".join(words.draw(rng.randint(10, 22))).capitalize() + "." for _ in range(rng.randint(8, 12))]
         (folder / f"paper-{i:06d}.md").write_text(
             f"---\ntitle: \"{title}\"\nauthors: [{', '.join(authors)}]\npresenter: {rng.choice(group)}\n---\n"
