@@ -152,19 +152,21 @@ def corpus_batches(corpus: Path, papers: int, seed: int = 11) -> list[Path]:
 def build(size: int, work: Path, limit_s: float) -> tuple[Path, dict]:
     """The data directory of ``size`` papers: a copy of the largest smaller one built, grown batch by batch."""
     data = work / f"data-{size}"
-    done = data / "built.json"
+    done, progress = data / "built.json", data / "progress.json"
     if done.exists():
         return data, json.loads(done.read_text())
-    shutil.rmtree(data, ignore_errors=True)
-    built = [(json.loads(d.joinpath("built.json").read_text()), d) for d in work.glob("data-*")
-             if d.joinpath("built.json").exists()]
-    smaller = sorted((r["batches"], str(d)) for r, d in built if r["batches"] * BATCH < size)
-    record = {"batches": 0, "build_s": 0.0, "stopped": None}
-    if smaller:
-        source = Path(smaller[-1][1])
-        record = json.loads((source / "built.json").read_text())
-        shutil.copytree(source, data)
-        record = dict(record, stopped=None)
+    if progress.exists():  # a build that was stopped: it goes on from the last batch it finished
+        record = json.loads(progress.read_text())
+    else:
+        shutil.rmtree(data, ignore_errors=True)
+        built = [(json.loads(d.joinpath("built.json").read_text()), d) for d in work.glob("data-*")
+                 if d.joinpath("built.json").exists()]
+        smaller = sorted((r["batches"], str(d)) for r, d in built if r["batches"] * BATCH < size)
+        record = {"batches": 0, "build_s": 0.0, "stopped": None}
+        if smaller:
+            source = Path(smaller[-1][1])
+            record = dict(json.loads((source / "built.json").read_text()), stopped=None)
+            shutil.copytree(source, data)
     batches = corpus_batches(work / "corpus", size)
     library = Library(load_settings(data_dir=data))
     library.embedder = HashedBagOfWords(embed_batch_size=128)
@@ -172,6 +174,7 @@ def build(size: int, work: Path, limit_s: float) -> tuple[Path, dict]:
     for folder in batches[record["batches"]:]:
         library.ingest([folder])
         record["batches"] += 1
+        progress.write_text(json.dumps(dict(record, build_s=record["build_s"] + time.perf_counter() - started)))
         print(json.dumps({"building": size, "papers": record["batches"] * BATCH,
                           "s": round(time.perf_counter() - started)}), file=sys.stderr, flush=True)
         if time.perf_counter() - started > limit_s and record["batches"] < len(batches):
