@@ -167,6 +167,7 @@ def build(size: int, work: Path, limit_s: float) -> tuple[Path, dict]:
             source = Path(smaller[-1][1])
             record = dict(json.loads((source / "built.json").read_text()), stopped=None)
             shutil.copytree(source, data)
+            (data / "built.json").unlink()  # not built until its own batches are
     batches = corpus_batches(work / "corpus", size)
     library = Library(load_settings(data_dir=data))
     library.embedder = HashedBagOfWords(embed_batch_size=128)
