@@ -29,6 +29,7 @@ Printed per size:
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import itertools
 import random
@@ -82,12 +83,17 @@ class HashedBagOfWords(BaseEmbedding):
     _get_query_embedding = _get_text_embedding
 
 
-def zipf_words(seed: int):
-    """A function drawing k English words (wordfreq's list, alphabetic ones) with P(rank r) ~ 1/r."""
+@functools.cache
+def _english_by_rank() -> tuple[list[str], list[float]]:
     from wordfreq import top_n_list
 
     words = [w for w in top_n_list("en", 1_000_000, wordlist="large") if re.fullmatch(r"[a-z]+", w)]
-    cumulative = list(itertools.accumulate(1.0 / rank for rank in range(1, len(words) + 1)))
+    return words, list(itertools.accumulate(1.0 / rank for rank in range(1, len(words) + 1)))
+
+
+def zipf_words(seed: int):
+    """A function drawing k English words (wordfreq's list, alphabetic ones) with P(rank r) ~ 1/r."""
+    words, cumulative = _english_by_rank()
     rng = random.Random(seed)
     return lambda k: rng.choices(words, cum_weights=cumulative, k=k)
 
@@ -123,15 +129,20 @@ def disk_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
-def timed_commands(env: dict, commands: dict[str, list[str]], runs: int = 3) -> dict[str, float]:
-    """Median wall seconds of each command, the commands run in turn (A B C A B C …)."""
+def command_times(env: dict, commands: dict[str, list[str]], runs: int = 3) -> dict[str, list[float]]:
+    """Wall seconds of each run of each command, the commands run in turn (A B C A B C …)."""
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, command in commands.items():
             start = time.perf_counter()
             subprocess.run(command, env=env, check=True, capture_output=True, cwd=REPO)
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
+
+
+def timed_commands(env: dict, commands: dict[str, list[str]], runs: int = 3) -> dict[str, float]:
+    """Median wall seconds of each command, the commands run in turn."""
+    return {name: statistics.median(values) for name, values in command_times(env, commands, runs).items()}
 
 
 def build(size: int, work: Path, vocabulary: str) -> tuple[Path, Path, float]:

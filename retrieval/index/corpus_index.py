@@ -21,6 +21,7 @@ import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from .deferred import Deferred
 from .lexical import LexicalIndex
 from ..questions.lookup import LookupIndex
 from ..questions.mentions import MentionIndex
@@ -101,6 +102,27 @@ class _SortedCounts:
         self.sorted = sorted(self.counts)
 
 
+class _TypoWords:
+    """The words a misspelt one may be read as (alphabetic, 4+ letters), counted by paper, and the
+    trigram postings that find those near a typed word (every word ever seen: the gone have no count)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()  # never holds a zero
+        self.near = NearWords()
+
+    def add(self, words: list[str]) -> None:
+        for word in words:
+            if word not in self.counts:
+                self.near.add(word)
+        self.counts.update(words)
+
+    def remove(self, words: list[str]) -> None:
+        for word in words:
+            self.counts[word] -= 1
+            if self.counts[word] <= 0:
+                del self.counts[word]
+
+
 class _PaperStems:
     """Each paper's content stems (a question's few best papers need them), made on first use."""
 
@@ -138,9 +160,9 @@ class CorpusIndex:
         self.chunk_bm25 = LexicalIndex()
         self._chunk_by_id: dict[str, Chunk] = {}
         self._vocabulary = _SortedCounts()  # words of whole summaries, counted by paper
-        self._spelling = _SortedCounts()  # the alphabetic ones of 4+ letters: typo candidates
-        self._near_spelling = NearWords()  # every typo candidate ever seen; those gone have no count
-        self._joined = _SortedCounts()
+        # Read only for a word the corpus lacks: a saved index reads these two when one first comes.
+        self._typo_words = Deferred(_TypoWords())
+        self._joined = Deferred(_SortedCounts())  # a title's words run together
         self._hyphenated: dict[str, Counter] = {}
         self._stems: dict[str, str] = {}  # word -> stem, as the stemmer gives it
         self.paper_stems = _PaperStems(self)
@@ -148,8 +170,11 @@ class CorpusIndex:
         self.source_counts: Counter = Counter()  # source file -> its papers: the sources, without a scan
         self.sources_by_word: dict[str, set[str]] = {}  # a word of a source's name -> those sources
         self.mentions = MentionIndex()
-        self.lookup = LookupIndex()
+        self._lookup = Deferred(LookupIndex())  # only `/paper` reads it: a saved one is read on first use
         self.apply(papers, chunks, bulk=True)
+
+    def __getstate__(self):  # saved without the word -> stem cache: a question stems its few words again
+        return dict(self.__dict__, _stems={})
 
     # -- changes ------------------------------------------------------------------------------
 
@@ -184,26 +209,23 @@ class CorpusIndex:
                     self.sources_by_word.setdefault(word, set()).add(paper.source)
             self.source_counts[paper.source] += 1
             self.mentions.add(paper)
-            self.lookup.add(paper)
+            self._lookup.change("add", paper)
         self.paper_bm25.add(paper_docs)
         self.chunk_bm25.add(chunk_docs)
         new_words = [w for w in vocabulary if not self._vocabulary.counts[w]]
         if bulk:
             self._vocabulary.bulk(vocabulary)
-            self._spelling.bulk(w for w in vocabulary if w.isalpha() and len(w) >= 4)
-            self._joined.bulk(j for p in papers for j in _joined_titles(p))
         else:
             self._vocabulary.add(vocabulary)
-            self._spelling.add(w for w in vocabulary if w.isalpha() and len(w) >= 4)
-            self._joined.add(j for p in papers for j in _joined_titles(p))
+        self._typo_words.change("add", [w for w in vocabulary if w.isalpha() and len(w) >= 4])
+        self._joined.change("bulk" if bulk else "add", [j for p in papers for j in _joined_titles(p)])
         for word in new_words:
-            if word.isalpha() and len(word) >= 4:
-                self._near_spelling.add(word)
             if "-" in word:
                 self._hyphenated.setdefault(word.replace("-", ""), Counter())[word] += 1
         if papers and last is not None and catalog_order(papers[0]) < last:
             # A paper sorts before the last one (e.g. a changed older paper): put it in its place.
             self.papers = dict(sorted(self.papers.items(), key=lambda item: catalog_order(item[1])))
+            self.mentions.renumber(self.papers)
 
     def _remove(self, paper_id: str) -> None:
         paper = self.papers.pop(paper_id)
@@ -222,14 +244,14 @@ class CorpusIndex:
         self.paper_bm25.remove([(paper_id, self.tokens(text))])
         found = frozenset(words(text))
         self._vocabulary.remove(found)
-        self._spelling.remove(w for w in found if w.isalpha() and len(w) >= 4)
+        self._typo_words.change("remove", [w for w in found if w.isalpha() and len(w) >= 4])
         for word in found:
             if "-" in word and not self._vocabulary.counts.get(word):
                 key = word.replace("-", "")
                 self._hyphenated[key].pop(word, None)
                 if not self._hyphenated[key]:
                     del self._hyphenated[key]
-        self._joined.remove(_joined_titles(paper))
+        self._joined.change("remove", list(_joined_titles(paper)))
         stems = self.paper_stems.of(paper)
         self.paper_stems.forget(paper_id)
         self.document_frequency.subtract(stems)
@@ -237,9 +259,13 @@ class CorpusIndex:
             if self.document_frequency[stem] <= 0:
                 del self.document_frequency[stem]
         self.mentions.remove(paper)
-        self.lookup.remove(paper)
+        self._lookup.change("remove", paper)
 
     # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def lookup(self) -> LookupIndex:
+        return self._lookup.get()
 
     @property
     def paper_ids(self):
@@ -318,12 +344,12 @@ class CorpusIndex:
             longer = _first_with_prefix(self._vocabulary.sorted, word)
             if longer and longer.startswith(word) and len(word) >= 0.75 * len(longer):
                 return longer
-            joined = _first_with_prefix(self._joined.sorted, (word, ""))
+            joined = _first_with_prefix(self._joined.get().sorted, (word, ""))
             if joined and joined[0].startswith(word) and len(word) > joined[1].find(" ") + 1:
                 return joined[1]
             # The few words the typo may be, in the same (sorted) order: the same pick as over them all.
-            near = self._near_spelling
-            counts = self._spelling.counts
+            typo_words = self._typo_words.get()
+            near, counts = typo_words.near, typo_words.counts
             choices = sorted(w for w in map(near.words.__getitem__, near.candidates(word, SPELLING_MATCH, with_ratio=False))
                              if counts.get(w, 0) > 0)
             found = process.extractOne(word, choices, scorer=DamerauLevenshtein.normalized_similarity,

@@ -9,6 +9,7 @@ replica) loads it and applies only what changed since, instead of reading the wh
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import math
@@ -27,8 +28,8 @@ log = logging.getLogger(__name__)
 
 # Saved indexes are pickled objects: one saved by other code than this is ignored, never loaded.
 # Paths under retrieval/; the path is hashed too, so a module that moves changes the version.
-_PICKLED_MODULES = ("index/corpus_index", "index/lexical", "questions/lookup", "questions/mentions", "index/near_words",
-                    "index/word_table", "index/text_match", "types", "answering/source_lists")
+_PICKLED_MODULES = ("index/corpus_index", "index/deferred", "index/lexical", "questions/lookup", "questions/mentions",
+                    "index/near_words", "index/word_table", "index/text_match", "types", "answering/source_lists")
 
 
 def _code_version() -> str:
@@ -98,8 +99,7 @@ class LiveIndex:
             snapshot = self._newest_snapshot()
             if snapshot is not None:
                 try:
-                    with snapshot[1].open("rb") as stream:
-                        index = pickle.load(stream)
+                    index = _read_saved(snapshot[1])
                 except Exception as exc:  # a damaged or foreign file: build from the store instead
                     log.warning("ignoring the saved index %s: %s", snapshot[1], exc)
                 else:
@@ -201,6 +201,19 @@ class LiveIndex:
                     old.unlink(missing_ok=True)
         except OSError as exc:  # a read-only or full disk costs start-up time, nothing else
             log.warning("could not save the index to %s: %s", self._dir, exc)
+
+
+def _read_saved(path: Path) -> CorpusIndex:
+    # Unpickling makes millions of small objects: without the collector running every few
+    # thousand of them (none of them is garbage yet), loading takes a fraction of the time.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with path.open("rb") as stream:
+            return pickle.load(stream)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def drop_saved(snapshot_dir: Path) -> None:

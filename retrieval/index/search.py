@@ -10,7 +10,8 @@ out the rest. Query words the corpus has never seen are corrected to its nearest
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,12 +74,40 @@ class SearchResult:
         return sorted(self.paper_scores, key=self.paper_scores.get, reverse=True)
 
 
+# A Slack thread's check of a message and the answer to it, and a question's steps, embed and
+# search the same text within moments: the last few are kept (a question's worth, not more).
+RECENT = 16
+
+
+class _Recent:
+    """The last few results by key (least recently used goes first)."""
+
+    def __init__(self, size: int = RECENT):
+        self._size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()  # questions are answered on several threads
+
+    def get(self, key, make):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
 class HybridSearcher:
     def __init__(self, store, embedder, settings: RetrievalSettings, snapshot_dir: Path | None = None):
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.live = LiveIndex(store, snapshot_dir)
+        self._embedded = _Recent()  # text -> its query embedding
+        self._nearest = _Recent()  # (index generation, papers, embedding, k) -> the nearest chunks
 
     def refresh(self) -> list[str]:
         """Take in what changed in the store since the index's generation (once per question);
@@ -102,7 +131,12 @@ class HybridSearcher:
         return self.index.vocabulary
 
     def embed(self, text: str) -> list[float]:
-        return self.embedder.get_query_embedding(text)
+        return list(self._embedded.get(text, lambda: tuple(self.embedder.get_query_embedding(text))))
+
+    def _nearest_chunks(self, embedding: Sequence[float], k: int, index: CorpusIndex) -> list:
+        """The store's k nearest chunks; the same search in the same generation is not run twice."""
+        key = (self.live.generation, len(index.papers), tuple(embedding), k)
+        return self._nearest.get(key, lambda: tuple(self.store.query(embedding, k)))
 
     def search(self, query: str, k: int | None = None, *, embedding: list[float] | None = None,
                paper_id: str | None = None, paper_ids: Sequence[str] | None = None) -> SearchResult:
@@ -115,7 +149,7 @@ class HybridSearcher:
         k = k or self.settings.top_k
         embedding = embedding if embedding is not None else self.embed(query)
         corrected = index.correct_spelling(query)
-        dense = self.store.query(embedding, self.settings.candidates)
+        dense = self._nearest_chunks(embedding, self.settings.candidates, index)
         dense = [d for d in dense if d.chunk.paper_id in index.papers]
         tokens = index.tokens(corrected)
         lexical_papers = index.paper_bm25.top(tokens, self.settings.candidates)

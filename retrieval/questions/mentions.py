@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,9 +102,10 @@ class MentionIndex:
         self._longest = 0
         self._titles = WordTable()  # a short title's word -> papers
         self._title_columns: dict[str, np.ndarray] = {}  # paper id -> its title words' places in the table
-        self._ranked = None  # the papers mapping self._ranks was computed for
-        self._ranks: dict[str, int] = {}
-        self._ranks_size = 0
+        # Paper id -> its place in catalog order, numbered as papers are added (in catalog order)
+        # with gaps where some were removed: only the order counts, so an added paper costs one entry.
+        self._places: dict[str, int] = {}
+        self._next_place = 0
         self._found: OrderedDict[str, Mentions] = OrderedDict()  # text -> mentions, newest last
         self._found_in: tuple = (None, 0)  # the papers mapping (and its size) they were found among
         self._found_lock = threading.Lock()  # questions are answered on several threads
@@ -129,7 +130,8 @@ class MentionIndex:
         title_words = _title_words(paper.title)
         self._titles.add(paper.id, title_words)
         self._title_columns[paper.id] = np.asarray([self._titles.position(w) for w in title_words], dtype=np.int64)
-        self._ranked = None
+        self._places[paper.id] = self._next_place
+        self._next_place += 1
         self._found.clear()
 
     def remove(self, paper: Paper) -> None:
@@ -145,13 +147,13 @@ class MentionIndex:
                 del self._compact[compact]
         self._titles.remove(paper.id, _title_words(paper.title))
         self._title_columns.pop(paper.id, None)
-        self._ranked = None
+        self._places.pop(paper.id, None)
         self._found.clear()
 
     def papers_of(self, people: Sequence[str], papers: Mapping[str, Paper]) -> list[Paper]:
         """The papers the people wrote or presented, in catalog order."""
         ids = {pid for person in people for pid in self._people.get(person, {})}
-        return [papers[pid] for pid in sorted(ids, key=lambda pid: self._rank(pid, papers))]
+        return [papers[pid] for pid in sorted(ids, key=self._rank)]
 
     def find(self, question: str, papers: Mapping[str, Paper]) -> Mentions:
         with self._found_lock:
@@ -213,7 +215,7 @@ class MentionIndex:
             close = np.flatnonzero((approximate >= best - 1e-6) | (approximate >= TITLE_MATCH - 1e-6))
             candidates |= {ids[i] for i in close}
         scored = [(_title_score(words, compact, papers[pid].title), pid) for pid in candidates]
-        scored.sort(key=lambda item: (-item[0], self._rank(item[1], papers)))
+        scored.sort(key=lambda item: (-item[0], self._rank(item[1])))
         found = tuple(papers[pid] for s, pid in scored if s >= TITLE_MATCH)
         return found, scored[0][0] if scored else 0.0
 
@@ -248,11 +250,14 @@ class MentionIndex:
         return ids, scores
 
     def _first_named(self, person: str, papers: Mapping[str, Paper]) -> tuple[int, int]:
-        return min((self._rank(pid, papers), place) for pid, place in self._people.get(person, {}).items())
+        return min((self._rank(pid), place) for pid, place in self._people.get(person, {}).items())
 
-    def _rank(self, paper_id: str, papers: Mapping[str, Paper]) -> int:
-        """Where the paper stands in catalog order (the order of ``papers``)."""
-        if self._ranked is not papers or self._ranks_size != len(papers):
-            self._ranks = {pid: i for i, pid in enumerate(papers)}
-            self._ranked, self._ranks_size = papers, len(papers)
-        return self._ranks.get(paper_id, len(papers))
+    def renumber(self, paper_ids: Iterable[str]) -> None:
+        """The catalog was put in order again (a changed paper sorts before others): these are its papers in order."""
+        self._places = {pid: place for place, pid in enumerate(paper_ids)}
+        self._next_place = len(self._places)
+        self._found.clear()
+
+    def _rank(self, paper_id: str) -> int:
+        """Where the paper stands in catalog order (papers are added in that order)."""
+        return self._places.get(paper_id, self._next_place)

@@ -2,13 +2,16 @@
 read only the words trigram postings put near a typed word, and give what a scan of every word gave.
 
 "A scan" is the same code with `NearWords.candidates` returning every word: exactly what the
-scorers compared a question word with before the postings existed.
+scorers compared a question word with before the postings existed. The questions are typos of the
+corpus's words, and every labelled question (retrieval/training/labels, conversation turns too).
 """
 
 from __future__ import annotations
 
+import json
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +29,7 @@ from paperbot.retrieval.types import Paper
 
 from tests.conftest import SHIPPED_CORPUS
 
+LABELS = Path(__file__).resolve().parents[2] / "retrieval" / "training" / "labels"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 ENGLISH = [w for w in top_n_list("en", 1_000_000, wordlist="large") if re.fullmatch(r"[a-z]+", w)]
 
@@ -73,11 +77,22 @@ def _english_papers(n: int, seed: int = 3) -> list[Paper]:
     return papers
 
 
-@pytest.fixture(scope="module", params=["shipped", "english"])
-def corpus(request) -> tuple[CorpusIndex, list[str]]:
-    """An index and questions full of typos of its titles', names' and summaries' words."""
-    papers = _shipped_papers() if request.param == "shipped" else _english_papers(1500)
+def _labelled_questions() -> list[str]:
+    rows = [json.loads(line) for path in sorted(LABELS.glob("*/*.jsonl")) for line in path.read_text().splitlines()]
+    return [turn["question"] for row in rows for turn in row.get("turns", [row])]
+
+
+@pytest.fixture(scope="module", params=["shipped", "english", "labelled"])
+def corpus(request) -> tuple[CorpusIndex, list[str], list[str]]:
+    """An index, questions and `/paper` lookups: full of typos of its titles', names' and summaries'
+    words, or, for the shipped corpus, every labelled question, and as lookups those questions and
+    every title and name the catalog has."""
+    papers = _english_papers(1500) if request.param == "english" else _shipped_papers()
     index = CorpusIndex(papers)
+    if request.param == "labelled":
+        questions = _labelled_questions()
+        names = sorted({n for p in papers for n in (*p.authors, p.presenter) if n})
+        return index, questions, questions + [p.title for p in papers] + names
     rng = random.Random(11)
     title_words = sorted({w for p in papers for w in re.findall(r"[a-z]+", p.title.lower()) if len(w) > 3})
     name_words = sorted({w for p in papers for n in (*p.authors, p.presenter or "")
@@ -92,7 +107,8 @@ def corpus(request) -> tuple[CorpusIndex, list[str]]:
                          f"{rng.choice(title_words)} paper by {typo(rng.choice(name_words), rng)}?")
         questions.append(f"how does {typo(rng.choice(summary_words), rng)} "
                          f"{typo(rng.choice(summary_words), rng)} work")
-    return index, questions
+    lookups = [q.split(" paper by ")[-1].rstrip("?") if " paper by " in q else q for q in questions]
+    return index, questions, lookups
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +146,7 @@ def test_candidates_hold_every_word_that_reaches_the_cutoff():
 
 
 def test_spelling_correction_is_what_a_scan_gives(corpus, monkeypatch):
-    index, questions = corpus
+    index, questions, _ = corpus
     corrected = [index.correct_spelling(q) for q in questions]
     assert sum(c != q.lower() for c, q in zip(corrected, questions)) > 50  # typos were corrected
     scan_every_word(monkeypatch)
@@ -141,7 +157,7 @@ def test_spelling_correction_is_what_a_scan_gives(corpus, monkeypatch):
 def test_mentions_are_what_a_scan_gives(corpus, scanned_mentions, monkeypatch, every_title_up_to):
     """A small catalog scores every title; a large one (here: as if large) the titles near the question."""
     monkeypatch.setattr(mentions, "EVERY_TITLE_UP_TO", every_title_up_to)
-    index, questions = corpus
+    index, questions, _ = corpus
     papers = index.papers
     found = [index.mentions._find(q, papers) for q in questions]  # uncached: found now
     assert sum(bool(m.papers) for m in found) > 50 and sum(bool(m.people) for m in found) > 50
@@ -158,9 +174,8 @@ def test_mentions_are_what_a_scan_gives(corpus, scanned_mentions, monkeypatch, e
 
 
 def test_lookup_is_what_a_scan_gives(corpus, monkeypatch):
-    index, questions = corpus
+    index, _, queries = corpus
     papers = index.papers
-    queries = [q.split(" paper by ")[-1].rstrip("?") if " paper by " in q else q for q in questions]
 
     def hits(query):
         return [(h.paper.id, h.score, h.matched_on) for h in index.lookup.find(papers, query)]

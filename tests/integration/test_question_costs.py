@@ -96,3 +96,28 @@ def test_a_source_is_named_by_reading_only_the_sources_sharing_a_word_with_the_q
     index.apply([], [], removed=["s0", "s1", "s2"])
     assert source_lists.named_source("what do we have from shortscience?", index.sources_by_word) is None
     assert "shortscience" not in index.sources_by_word and len(index.sources_by_word["weekly"]) == 2000
+
+
+def test_a_thread_check_and_its_answer_embed_and_search_the_message_once(shipped_library, monkeypatch):
+    library = shipped_library
+    library.ask("who wrote Reformer?")  # loads the model and the index
+    embedded: list[str] = []
+    searched: list[tuple] = []
+    embed, query = type(library.embedder).get_query_embedding, type(library.store).query
+    monkeypatch.setattr(type(library.embedder), "get_query_embedding",
+                        lambda self, text: embedded.append(text) or embed(self, text))
+    monkeypatch.setattr(type(library.store), "query",
+                        lambda self, embedding, k: searched.append(tuple(embedding)) or query(self, embedding, k))
+    message = "how does reformer make attention cheaper?"
+    assert library.is_question_for_bot(message)  # what a Slack thread runs before answering
+    plain = library.ask(message)
+    assert embedded == [message] and len(searched) == len(set(searched)), (embedded, len(searched))
+
+    # A new paper is a new generation: the nearest chunks are searched again and can be the new paper's.
+    paper = Paper(id=paper_id_for("slack", "Quokka Lattices"), title="Quokka Lattices", source="slack",
+                  text="Reformer-style attention makes quokka lattices cheaper to run on coastal tides.")
+    add_paper(library, paper)
+    before = len(searched)
+    again = library.ask(message)
+    assert len(searched) > before and embedded == [message]
+    assert again.paper_ids[:1] == plain.paper_ids[:1]
