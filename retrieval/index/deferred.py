@@ -34,7 +34,7 @@ class Deferred:
                     enabled = gc.isenabled()
                     gc.disable()  # millions of new objects, none of them garbage: see live_index._read_saved
                     try:
-                        part = pickle.loads(self._pickled)
+                        part = pickle.loads(self._pickled or b"")  # set whenever the part is not made yet
                     finally:
                         if enabled:
                             gc.enable()

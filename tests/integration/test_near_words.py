@@ -115,7 +115,7 @@ def corpus(request) -> tuple[CorpusIndex, list[str], list[str]]:
 def scanned_mentions(corpus) -> list:
     """What a scan of every word and every title finds in each question: the reference the small and
     the large catalog are both compared with, so computed once per corpus."""
-    index, questions = corpus
+    index, questions, _ = corpus
     with pytest.MonkeyPatch.context() as patch:
         scan_every_word(patch)
         patch.setattr(mentions, "EVERY_TITLE_UP_TO", 10**9)

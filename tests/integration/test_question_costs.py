@@ -116,7 +116,7 @@ def test_a_thread_check_and_its_answer_embed_and_search_the_message_once(shipped
     # A new paper is a new generation: the nearest chunks are searched again and can be the new paper's.
     paper = Paper(id=paper_id_for("slack", "Quokka Lattices"), title="Quokka Lattices", source="slack",
                   text="Reformer-style attention makes quokka lattices cheaper to run on coastal tides.")
-    Indexer(library.store, library.embedder, library.settings).add_paper(paper)
+    library.add_paper(paper)
     before = len(searched)
     again = library.ask(message)
     assert len(searched) > before and embedded == [message]
