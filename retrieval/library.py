@@ -115,8 +115,8 @@ class Library:
 
     @cached_property
     def sentences(self):
-        from .index.answer_match import AnswerMatcher
-        from .index.sentences import SentenceIndex
+        from .sentences.answer_match import AnswerMatcher
+        from .sentences.paper_sentences import SentenceIndex
 
         return SentenceIndex(self.embedder, AnswerMatcher(self._cache_dir))
 

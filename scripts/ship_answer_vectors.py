@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from paperbot.config import load_settings
-from paperbot.retrieval.index.answer_match import SHIPPED_DIR, vectors_key
+from paperbot.retrieval.sentences.answer_match import SHIPPED_DIR, vectors_key
 from paperbot.retrieval.library import Library
 
 

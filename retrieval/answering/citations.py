@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..llm.answerers.base import Evidence
-from ..index.sentence_split import split_sentences as sentences
+from ..sentences.split import split_sentences as sentences
 from ..types import Citation, Paper
 
 MARKER = re.compile(r"\s?\[(\d{1,3})\]")

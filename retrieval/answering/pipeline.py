@@ -46,7 +46,7 @@ from ..types import Answer, Citation, Paper, PaperRef, Progress, Turn
 if TYPE_CHECKING:
     from ..index.corpus_index import CorpusIndex
     from ..index.search import HybridSearcher
-    from ..index.sentences import SentenceIndex
+    from ..sentences.paper_sentences import SentenceIndex
     from ..llm.answerers.base import Answerer
     from ..questions.decisions import DecisionModels
     from .reader import Reading

@@ -27,7 +27,7 @@ from ..questions.tree_model import TreeModel
 
 if TYPE_CHECKING:
     from ..index.corpus_index import CorpusIndex
-    from ..index.sentences import SentenceIndex
+    from ..sentences.paper_sentences import SentenceIndex
     from ..questions.signals import Question
 
 MAX_QUOTED = 2

@@ -9,7 +9,7 @@ what the paper does, trimmed to one line.
 
 from __future__ import annotations
 
-from ..index.sentence_split import is_quotable, looks_like_caption, split_sentences
+from ..sentences.split import is_quotable, looks_like_caption, split_sentences
 from ..types import Paper
 
 MAX_CHARS = 200

@@ -19,7 +19,7 @@ from ...config.errors import PaperbotError
 from ..index.corpus_index import CorpusIndex
 from .linear_model import LinearModel
 from ..answering.reader import Reader, Reading
-from ..index.sentences import SentenceIndex
+from ..sentences.paper_sentences import SentenceIndex
 from .signals import (
     Question,
     catalog_field_features,

@@ -18,7 +18,7 @@ from .mentions import Mentions
 from .question_text import asked_kinds, asks_quantity, referring_words
 from ..index.corpus_index import CorpusIndex
 from ..index.search import SearchResult
-from ..index.sentences import SentenceIndex, unit
+from ..sentences.paper_sentences import SentenceIndex, unit
 from ..index.word_rarity import specificity
 
 _HAS_NUMBER = "0123456789"

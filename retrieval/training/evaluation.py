@@ -20,7 +20,7 @@ from ..answering.citations import is_verbatim
 from .labelled import CATALOG, Conversation, Labelled, map_catalog, read_labelled
 from ..questions.question_text import ordinal_index
 from .reader_fitting import answering
-from ..index.sentence_split import split_sentences as sentences
+from ..sentences.split import split_sentences as sentences
 from ..types import Answer, Turn
 
 if TYPE_CHECKING:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from paperbot.retrieval.index import answer_match
-from paperbot.retrieval.index.answer_match import AnswerMatcher
+from paperbot.retrieval.sentences import answer_match
+from paperbot.retrieval.sentences.answer_match import AnswerMatcher
 
 SENTENCES = (  # from the lottery ticket summary
     "Pruned neural network architectures created by removing unnecessary weights from trained dense neural networks "

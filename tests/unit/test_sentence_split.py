@@ -2,7 +2,7 @@
 headings, captions, bare URLs and image placeholders never quotable."""
 
 import pytest
-from paperbot.retrieval.index.sentence_split import is_quotable, split_sentences
+from paperbot.retrieval.sentences.split import is_quotable, split_sentences
 
 
 @pytest.mark.parametrize("text, expected", [

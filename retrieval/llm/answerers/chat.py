@@ -16,7 +16,7 @@ from paperbot import prompts
 from ....config import Settings
 from .base import AnswererUnavailable, Evidence
 from ...answering.citations import MARKER, fold
-from ...index.sentence_split import split_sentences as sentences
+from ...sentences.split import split_sentences as sentences
 from ..notes import ECHO_NOTE
 from ...types import Turn
 

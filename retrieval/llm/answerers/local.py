@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 
 from ....prompts import CANNOT_ANSWER
 from .base import Draft, Evidence
-from ...index.sentence_split import split_sentences as sentences
+from ...sentences.split import split_sentences as sentences
 from ...index.text_match import content_words
-from ...index.sentence_split import is_quotable
+from ...sentences.split import is_quotable
 from ...types import Turn
 
 MAX_SENTENCES = 2

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .sentence_split import split_sentences as sentences
-from .sentence_split import is_prose, is_quotable
+from .split import split_sentences as sentences
+from .split import is_prose, is_quotable
 from ..types import Paper
 
 if TYPE_CHECKING:
