@@ -10,6 +10,7 @@ locally, else the one shipped for the default embedder in `retrieval/training/fi
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,9 +19,14 @@ from pathlib import Path
 from ...config.errors import PaperbotError
 from ..index.corpus_index import CorpusIndex
 from .linear_model import LinearModel
-from ..answering.reader import Reader, Reading
+from ..answering.reader import READER_FEATURES, READING_FEATURES, Reader, Reading
 from ..sentences.paper_sentences import SentenceIndex
 from .signals import (
+    CATALOG_FIELD_FEATURES,
+    FOLLOWUP_FEATURES,
+    OFF_CORPUS_FEATURES,
+    ROUTE_FEATURES,
+    TOPIC_MEMBER_FEATURES,
     Question,
     catalog_field_features,
     field_named,
@@ -31,6 +37,7 @@ from .signals import (
 )
 from .tree_model import TreeModel
 
+log = logging.getLogger(__name__)
 SHIPPED_DIR = Path(__file__).parent.parent / "training" / "fitted"  # fitted with the labelled questions
 ROUTES = ("catalog", "topic_list", "single", "chitchat")
 MODEL_NAMES = ("route", "off_corpus", "reader", "near_miss", "topic_member", "followup", "catalog_field")
@@ -121,13 +128,37 @@ def local_path(data_dir: Path, embedder_id: str) -> Path:
     return data_dir / "models" / file_name(embedder_id)
 
 
+def expected_features() -> dict[str, tuple[str, ...]]:
+    """The features each decision reads in this version (a file fitted by another version may differ)."""
+    return {"route": ("embedding", *ROUTE_FEATURES), "catalog_field": CATALOG_FIELD_FEATURES,
+            "off_corpus": OFF_CORPUS_FEATURES, "topic_member": TOPIC_MEMBER_FEATURES, "followup": FOLLOWUP_FEATURES,
+            "reader": READER_FEATURES, "near_miss": READING_FEATURES}
+
+
+def _outdated(models: DecisionModels) -> list[str]:
+    expected = expected_features()
+    return [name for name, model in models.models.items()
+            if name in expected and model.features and tuple(model.features) != expected[name]]
+
+
 def load_models(data_dir: Path, embedder_id: str) -> DecisionModels:
-    """The decisions fitted for this embedder: fitted locally if so, else shipped."""
+    """The decisions fitted for this embedder: fitted locally if so, else shipped.
+
+    A local file fitted by an earlier version, whose decisions read other features, is passed over
+    (with a warning to re-fit) rather than failing on the first question that reaches them.
+    """
     for path in (local_path(data_dir, embedder_id), SHIPPED_DIR / file_name(embedder_id)):
         if path.exists():
             models = DecisionModels.from_dict(json.loads(path.read_text()))
             if models.embedder != embedder_id:
                 raise ModelsMissingError(f"{path} was fitted for {models.embedder}, not {embedder_id}")
+            outdated = _outdated(models)
+            if outdated and path.parent != SHIPPED_DIR:
+                log.warning("%s was fitted by an earlier version (%s read other features): using the shipped "
+                            "decisions; run `paperbot eval --fit` to fit them again", path, ", ".join(outdated))
+                continue
+            if outdated:
+                raise ModelsMissingError(f"{path} does not match this version ({', '.join(outdated)}): reinstall paperbot")
             return models
     raise ModelsMissingError(
         f"no fitted decisions for the embedder {embedder_id}: run `paperbot eval --fit` once after ingesting")

@@ -156,8 +156,7 @@ def _best_sentence_answer_match(q: Question, paper_id: str | None, index: Corpus
                                 sentences: SentenceIndex) -> float:
     if paper_id is None:
         return 0.0
-    found = sentences.of(index.papers[paper_id])
-    return float(found.answer_similarities(q.answer_query(sentences)).max()) if found.texts else 0.0
+    return sentences.best_answer_match(index.papers[paper_id], q.answer_query(sentences))
 
 
 def _best_sentence_dense(q: Question, paper_id: str | None, index: CorpusIndex, sentences: SentenceIndex) -> float:

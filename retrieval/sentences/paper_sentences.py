@@ -54,15 +54,28 @@ class SentenceIndex:
         self._cache: dict[tuple[str, str], PaperSentences] = {}
         self._lock = threading.Lock()
 
+    def best_answer_match(self, paper: Paper, query: np.ndarray | None) -> float:
+        """How well the paper's best sentence answers the question, by the answer matcher alone: a
+        paper not read yet costs its kept answer vectors, not a corpus-embedder run per sentence
+        (topic lists weigh a dozen candidates this way)."""
+        with self._lock:
+            cached = self._cache.get((paper.id, paper.content_hash))
+        if cached is not None:
+            scores = cached.answer_similarities(query)
+        elif self.answer_matcher is None or query is None:
+            return 0.0
+        else:
+            texts = _quotable(paper)[0]
+            scores = self.answer_matcher.passages(texts) @ query if texts else np.zeros(0)
+        return float(scores.max()) if len(scores) else 0.0
+
     def of(self, paper: Paper) -> PaperSentences:
         key = (paper.id, paper.content_hash)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:
             return cached
-        every = sentences(paper.text)
-        kept = [i for i, s in enumerate(every) if is_quotable(s)]  # no captions, headings or URLs
-        texts = tuple(every[i] for i in kept)
+        texts, every, kept = _quotable(paper)
         before = tuple(every[i - 1] if i and is_prose(every[i - 1]) else None for i in kept)
         vectors = np.stack([unit(self._embedder.get_text_embedding(t)) for t in texts]) if texts else np.zeros((0, 1))
         answers = self.answer_matcher.passages(texts) if self.answer_matcher and texts else None
@@ -72,3 +85,10 @@ class SentenceIndex:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = found
         return found
+
+
+def _quotable(paper: Paper) -> tuple[tuple[str, ...], list[str], list[int]]:
+    """(the quotable sentences, every sentence, the places of the quotable ones)."""
+    every = sentences(paper.text)
+    kept = [i for i, s in enumerate(every) if is_quotable(s)]  # no captions, headings or URLs
+    return tuple(every[i] for i in kept), every, kept
