@@ -115,10 +115,13 @@ class Library:
 
     @cached_property
     def sentences(self):
+        from .index.embeddings import embedder_id
         from .sentences.answer_match import AnswerMatcher
+        from .sentences.kept_vectors import KeptVectors
         from .sentences.paper_sentences import SentenceIndex
 
-        return SentenceIndex(self.embedder, AnswerMatcher(self._cache_dir))
+        return SentenceIndex(self.embedder, AnswerMatcher(self._cache_dir),
+                             KeptVectors(embedder_id(self.settings), self._cache_dir))
 
     @cached_property
     def decisions(self):

@@ -7,6 +7,7 @@ answerer quotes the sentences that answer: both compare the question with single
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from ..types import Paper
 
 if TYPE_CHECKING:
     from .answer_match import AnswerMatcher
+    from .kept_vectors import KeptVectors
 
 MAX_CACHED_PAPERS = 2048
 
@@ -48,11 +50,15 @@ def unit(vector) -> np.ndarray:
 
 
 class SentenceIndex:
-    def __init__(self, embedder, answer_matcher: "AnswerMatcher | None" = None):
+    def __init__(self, embedder, answer_matcher: "AnswerMatcher | None" = None, kept: "KeptVectors | None" = None):
         self._embedder = embedder
         self.answer_matcher = answer_matcher
+        self._kept = kept  # the corpus embedder's sentence vectors, kept across processes
         self._cache: dict[tuple[str, str], PaperSentences] = {}
         self._lock = threading.Lock()
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([unit(self._embedder.get_text_embedding(t)) for t in texts])
 
     def best_answer_match(self, paper: Paper, query: np.ndarray | None) -> float:
         """How well the paper's best sentence answers the question, by the answer matcher alone: a
@@ -77,7 +83,12 @@ class SentenceIndex:
             return cached
         texts, every, kept = _quotable(paper)
         before = tuple(every[i - 1] if i and is_prose(every[i - 1]) else None for i in kept)
-        vectors = np.stack([unit(self._embedder.get_text_embedding(t)) for t in texts]) if texts else np.zeros((0, 1))
+        if not texts:
+            vectors = np.zeros((0, 1))
+        elif self._kept is not None:
+            vectors = self._kept.get(texts, self._embed)
+        else:
+            vectors = self._embed(texts)
         answers = self.answer_matcher.passages(texts) if self.answer_matcher and texts else None
         found = PaperSentences(texts, vectors, before, len(every), tuple(kept), answers)
         with self._lock:

@@ -1,10 +1,13 @@
-"""The answer matcher: question -> answering sentence across languages, its vectors kept on disk."""
+"""The answer matcher: question -> answering sentence across languages; sentence vectors kept on disk."""
 
 import numpy as np
 import pytest
 
 from paperbot.retrieval.sentences import answer_match
 from paperbot.retrieval.sentences.answer_match import AnswerMatcher
+from paperbot.retrieval.sentences.kept_vectors import KeptVectors
+from paperbot.retrieval.sentences.paper_sentences import SentenceIndex
+from paperbot.retrieval.types import Paper
 
 SENTENCES = (  # from the lottery ticket summary
     "Pruned neural network architectures created by removing unnecessary weights from trained dense neural networks "
@@ -34,11 +37,29 @@ def test_sentence_vectors_are_computed_once_and_kept_on_disk(tmp_path):
     kept = later.passages(SENTENCES)
     assert "_loaded" not in later.__dict__  # read back, the model never loaded
     assert kept.shape == first.shape and np.allclose(kept, first, atol=2e-3)
-    assert len(list((tmp_path / "answer-vectors" / answer_match.MODEL_NAME).rglob("*.npy"))) == 1
+    assert len(list((tmp_path / "sentence-vectors" / answer_match.MODEL_NAME).rglob("*.npy"))) == 1
 
 
 def test_a_damaged_cache_file_is_recomputed_not_fatal(tmp_path):
     expected = AnswerMatcher(tmp_path).passages(SENTENCES)
-    (cached,) = (tmp_path / "answer-vectors").rglob("*.npy")
+    (cached,) = (tmp_path / "sentence-vectors").rglob("*.npy")
     cached.write_bytes(b"not an array")
     assert np.allclose(AnswerMatcher(tmp_path).passages(SENTENCES), expected, atol=2e-3)
+
+
+def test_the_corpus_embedders_sentence_vectors_are_kept_as_well(tmp_path):
+    class CountingEmbedder:
+        def __init__(self):
+            self.calls = 0
+
+        def get_text_embedding(self, text):
+            self.calls += 1
+            return [1.0, float(len(text))]
+
+    paper = Paper(id="p", title="Pruning", source="notes.md", text=" ".join(SENTENCES))
+    first = CountingEmbedder()
+    vectors = SentenceIndex(first, None, KeptVectors("counting", tmp_path, shipped_dir=None)).of(paper).vectors
+    later = CountingEmbedder()  # another process, same cache dir
+    kept = SentenceIndex(later, None, KeptVectors("counting", tmp_path, shipped_dir=None)).of(paper).vectors
+    assert first.calls == len(SENTENCES) and later.calls == 0
+    assert np.array_equal(kept, vectors)  # kept as computed: the same scores in every process
