@@ -62,9 +62,6 @@ class KeptVectors:
                 self._memory.popitem(last=False)
         return found
 
-    def shipped_path(self, texts: Sequence[str]) -> Path | None:
-        return self._shipped_dir / f"{vectors_key(texts)}.npy" if self._shipped_dir else None
-
     def _path(self, key: str) -> Path | None:
         return self._cache_dir / key[:2] / f"{key}.npy" if self._cache_dir else None
 
